@@ -1,0 +1,102 @@
+/**
+ * Environment schemas of the two functions. The CDK stack sets exactly these shapes
+ * (`CollectorEnvironment`, `QueryEnvironment`), so a variable missing there is a compile
+ * error, and each handler validates its environment once at start-up.
+ */
+import { z } from 'zod';
+
+const positiveInt = (def: number, max: number) => z.coerce.number().int().positive().max(max).default(def);
+
+/** Variables shared by the collector and the query function (the contract of DESIGN.md). */
+const sharedShape = {
+  /** Secrets Manager ARN or name of the Mimecast credentials (JSON, see DESIGN.md). */
+  MIMECAST_SECRET_ID: z.string().min(1),
+  SOURCE_ID: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, "-" or "_", at most 63 characters')
+    .default('default'),
+  BUCKET_NAME: z.string().min(3),
+  DATA_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9!_.*'()/-]*[^/]$/, 'an S3 key prefix without a trailing "/"')
+    .default('mimecast/audit-events'),
+  CURSOR_TABLE_NAME: z.string().min(3),
+  /** Per-HTTP-request timeout towards Mimecast. */
+  REQUEST_TIMEOUT_MS: positiveInt(20_000, 120_000),
+  PAGE_SIZE: positiveInt(500, 500),
+};
+
+/** The collector's environment. */
+export const collectorEnvSchema = z.object({
+  ...sharedShape,
+  /** First run backfills this many days (clamped to Mimecast's 60). */
+  LOOKBACK_DAYS: positiveInt(60, 60),
+  /** Never plan a window ending later than now − this, so late-arriving events are not missed. */
+  SETTLE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+  /** Upper bound of a window; windows shrink below it when events are dense. */
+  MAX_WINDOW_SECONDS: positiveInt(21_600, 86_400),
+  /** Memory bound: a window holding more events than this is split before it is written. */
+  MAX_EVENTS_PER_WINDOW: positiveInt(50_000, 1_000_000),
+  /** Stop starting new windows when less than this much Lambda time remains. */
+  SAFETY_MARGIN_MS: positiveInt(30_000, 600_000),
+});
+export type CollectorEnvironment = z.input<typeof collectorEnvSchema>;
+export type CollectorConfig = z.output<typeof collectorEnvSchema>;
+
+const sourceListSchema = z
+  .array(z.object({ id: sharedShape.SOURCE_ID.unwrap(), secretId: z.string().min(1) }).strict())
+  .min(1)
+  .refine((list) => new Set(list.map((s) => s.id)).size === list.length, 'source ids must be unique');
+
+/** The query function's environment. */
+export const queryEnvSchema = z.object({
+  ...sharedShape,
+  /** Several sources: JSON array of `{"id","secretId"}`; otherwise SOURCE_ID/MIMECAST_SECRET_ID is the one source. */
+  SOURCES: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return undefined;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'SOURCES must be a JSON array of {"id","secretId"}' });
+        return z.NEVER;
+      }
+      const result = sourceListSchema.safeParse(parsed);
+      if (!result.success) {
+        ctx.addIssue({ code: 'custom', message: `SOURCES is invalid: ${z.prettifyError(result.error)}` });
+        return z.NEVER;
+      }
+      return result.data;
+    }),
+  /** How long `get-categories` answers are cached. */
+  CATEGORY_CACHE_SECONDS: positiveInt(3_600, 86_400),
+  /** The handler's own deadline, well inside API Gateway's 30 s integration limit. */
+  QUERY_DEADLINE_MS: positiveInt(25_000, 29_000),
+});
+export type QueryEnvironment = z.input<typeof queryEnvSchema>;
+export type QueryConfig = z.output<typeof queryEnvSchema>;
+
+/** A configured source (id + where its secret is). */
+export interface SourceConfig {
+  id: string;
+  secretId: string;
+}
+
+/** The query function's sources: `SOURCES` if set, else the single SOURCE_ID/MIMECAST_SECRET_ID pair. */
+export function querySources(config: QueryConfig): SourceConfig[] {
+  return config.SOURCES ?? [{ id: config.SOURCE_ID, secretId: config.MIMECAST_SECRET_ID }];
+}
+
+/**
+ * Parses an environment; on failure throws an Error that names each bad variable and why,
+ * never echoing values (a secret ARN is not secret, but other variables might be).
+ */
+export function parseEnvironment<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.output<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  throw new Error(`Invalid environment: ${problems.join('; ')}`);
+}
