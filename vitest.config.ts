@@ -3,9 +3,13 @@ import { defineConfig } from 'vitest/config';
 // Three projects so each can be run alone (`npm run test:unit`, `test:integration`);
 // `vitest run` runs them all. Integration tests start real loopback servers, so they get
 // longer timeouts, and infra tests synthesize CDK apps (esbuild bundling is slow-ish).
+// `.ci/run` sets VITEST_JSON_REPORT so it can print the real pass/fail counts.
+const jsonReport = process.env.VITEST_JSON_REPORT;
+
 export default defineConfig({
   test: {
     allowOnly: false,
+    reporters: jsonReport ? ['default', ['json', { outputFile: jsonReport }]] : ['default'],
     passWithNoTests: false,
     projects: [
       {

@@ -1,0 +1,42 @@
+/**
+ * Metric and dimension names, shared by the functions that emit them and the CDK stack that
+ * alarms on them and draws them: one definition, so an alarm cannot watch a metric nobody emits.
+ */
+
+/** CloudWatch namespace of every custom metric (Powertools `POWERTOOLS_METRICS_NAMESPACE`). */
+export const METRICS_NAMESPACE = 'MimecastAuditLake';
+
+/** Dimension carrying the source id on every collector metric. */
+export const SOURCE_DIMENSION = 'Source';
+
+/** Collector metrics (all carry the `Source` dimension). */
+export const CollectorMetric = {
+  /** Events written to S3 (after filtering and deduplication). Count. */
+  EventsWritten: 'EventsWritten',
+  /** `get-audit-events` pages fetched. Count. */
+  PagesFetched: 'PagesFetched',
+  /** Windows committed (watermark advanced). Count. */
+  WindowsCommitted: 'WindowsCommitted',
+  /** now − watermark at the end of a run, in seconds: the data-freshness alarm watches it. */
+  LagSeconds: 'LagSeconds',
+  /** Waits taken because Mimecast answered 429. Count. */
+  ThrottledWaits: 'ThrottledWaits',
+  /** Runs that ended early because a 429 wait did not fit in the remaining time. Count. */
+  ThrottledStops: 'ThrottledStops',
+  /** Events without an id or with an unparseable eventTime (quarantined, not archived). Count. */
+  MalformedEvents: 'MalformedEvents',
+  /** Seconds of history skipped because the watermark fell out of Mimecast's 60 days. */
+  GapSeconds: 'GapSeconds',
+  /** Authentication (401/403) failures: needs new credentials. Count. */
+  AuthFailures: 'AuthFailures',
+  /** API 1.0 binding expired (418): needs new keys. Count. */
+  BindingExpired: 'BindingExpired',
+  /** Any run that ended with an error, all kinds. Count. */
+  RunFailures: 'RunFailures',
+} as const;
+
+/** Query API metrics (dimensions `Route` and `Status`). */
+export const QueryMetric = {
+  Requests: 'Requests',
+  UpstreamLatency: 'UpstreamLatencyMs',
+} as const;
