@@ -14,7 +14,9 @@ export function createTestClock(startMs: number): TestClock {
   return {
     now: () => current,
     advance(ms: number): void {
-      if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`advance() needs a finite, non-negative ms, got ${ms}`);
+      if (!Number.isFinite(ms) || ms < 0) {
+        throw new RangeError(`advance() needs a finite, non-negative ms, got ${ms}`);
+      }
       current += ms;
     },
     set(ms: number): void {

@@ -62,7 +62,9 @@ export function signRequest(input: SignRequestInput): HmacHeaders {
 export type HmacSigner = (path: string, date: Date) => HmacHeaders;
 
 /** Builds a signer; throws ConfigurationError when the secret key is not valid base64. */
-export function createHmacSigner(secret: Pick<HmacSecret, 'appId' | 'appKey' | 'accessKey' | 'secretKey'>): HmacSigner {
+export function createHmacSigner(
+  secret: Pick<HmacSecret, 'appId' | 'appKey' | 'accessKey' | 'secretKey'>,
+): HmacSigner {
   const key = decodeSecretKey(secret.secretKey);
   const { appId, appKey, accessKey } = secret;
   return (path, date) => sign(key, { appId, appKey, accessKey, path, date, requestId: randomUUID() });

@@ -29,8 +29,12 @@ export function checkBaseUrl(value: string): { ok: true; url: string } | { ok: f
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
     return { ok: false, reason: 'must use https:// (http:// is allowed only for loopback hosts)' };
   }
-  if (url.username !== '' || url.password !== '') return { ok: false, reason: 'must not contain credentials' };
-  if (url.search !== '' || url.hash !== '') return { ok: false, reason: 'must not contain a query or fragment' };
+  if (url.username !== '' || url.password !== '') {
+    return { ok: false, reason: 'must not contain credentials' };
+  }
+  if (url.search !== '' || url.hash !== '') {
+    return { ok: false, reason: 'must not contain a query or fragment' };
+  }
   return { ok: true, url: `${url.origin}${url.pathname.replace(/\/+$/, '')}` };
 }
 
@@ -69,7 +73,10 @@ export function decodeSecretKey(secretKey: string): Buffer {
 /** A required string field; messages depend only on the kind of problem, never on the value. */
 const requiredString = () =>
   z
-    .string({ error: (issue) => (issue.input === undefined || issue.input === null ? 'is missing' : 'must be a string') })
+    .string({
+      error: (issue) =>
+        issue.input === undefined || issue.input === null ? 'is missing' : 'must be a string',
+    })
     .trim()
     .min(1, 'must not be empty');
 
@@ -152,7 +159,9 @@ export function parseMimecastSecret(raw: string): MimecastSecret {
   if (oauthPresent.length > 0) {
     const result = oauthSchema.safeParse(record);
     if (!result.success) {
-      throw new ConfigurationError(`Invalid Mimecast secret (API 2.0): ${describeIssues(result.error.issues)}`);
+      throw new ConfigurationError(
+        `Invalid Mimecast secret (API 2.0): ${describeIssues(result.error.issues)}`,
+      );
     }
     const { clientId, clientSecret, baseUrl } = result.data;
     return { mode: 'oauth2', baseUrl: baseUrl ?? DEFAULT_OAUTH_BASE_URL, clientId, clientSecret };
