@@ -51,12 +51,20 @@ export interface CursorState {
   pending?: (TimeWindow & { plannedAt: string }) | undefined;
   /** Where the first backfill started (for progress reporting). */
   backfillFrom?: string | undefined;
+  /**
+   * The sync engine's current window size in seconds (it adapts to event density); saved with
+   * each pending window so the next run starts from it. Absent: the engine starts at its maximum.
+   */
+  windowSeconds?: number | undefined;
   lease?: { owner: string; expiresAt: string } | undefined;
   totals: CursorTotals;
   lastRunAt?: string | undefined;
   lastSuccessAt?: string | undefined;
   lastError?: { at: string; kind: string; message: string } | undefined;
+  /** The most recent recorded gaps (the store caps the list). */
   gaps: RecordedGap[];
+  /** Totals over every gap ever recorded, including those trimmed from `gaps`. */
+  gapTotals?: { count: number; seconds: number } | undefined;
   updatedAt?: string | undefined;
 }
 
@@ -77,11 +85,17 @@ export interface CursorStore {
    * Returns the state with the lease, or `null` when another live run holds it.
    */
   acquireLease(sourceId: string, owner: string, now: Date, expiresAt: Date): Promise<CursorState | null>;
-  /** Saves the pending window (plus first-run `backfillFrom` and any newly recorded gap). */
+  /** Saves the pending window (plus first-run `backfillFrom`, any newly recorded gap and the window size). */
   savePending(
     state: CursorState,
     owner: string,
-    update: { pending: TimeWindow & { plannedAt: string }; backfillFrom?: string; gap?: RecordedGap },
+    update: {
+      pending: TimeWindow & { plannedAt: string };
+      backfillFrom?: string;
+      gap?: RecordedGap;
+      /** The engine's window size when it planned `pending` (stored as `windowSeconds`). */
+      windowSeconds?: number;
+    },
   ): Promise<CursorState>;
   /** Commits a drained window: `watermark = end`, pending cleared, totals incremented. */
   commitWindow(

@@ -1,0 +1,222 @@
+/**
+ * Secrets Manager stand-in: a loopback HTTP server speaking the service's JSON 1.1 protocol
+ * (`POST /`, `X-Amz-Target: secretsmanager.<Operation>`) for the three operations the product
+ * and its local tooling use: GetSecretValue (the collector and query function), CreateSecret
+ * and PutSecretValue (seeding and rotating in tests and `npm start`). Signatures are not
+ * checked. Secret values are never logged or echoed in errors.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { closeServer, endpointOf, listenOnLoopback } from './net.js';
+
+const ACCOUNT = '000000000000';
+const MAX_BODY_BYTES = 1024 * 1024;
+const CONTENT_TYPE = 'application/x-amz-json-1.1';
+
+interface StoredSecret {
+  name: string;
+  arn: string;
+  value: string;
+  versionId: string;
+  /** Epoch seconds: the protocol's timestamp format. */
+  createdDate: number;
+}
+
+/** A running Secrets Manager stand-in. */
+export interface SecretsManagerStandin {
+  endpoint: string;
+  /** Creates the secret or stores a new current version of it (`id`: name or ARN). */
+  putSecret(id: string, value: string): void;
+  close(): Promise<void>;
+}
+
+/** A service error as the SDK expects it: HTTP 400 and `__type`. */
+class ServiceError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+/** Real ARNs end in `<name>-<6 random characters>`; this keeps the shape so callers cannot rely on ARN = name. */
+function arnFor(region: string, name: string): string {
+  const suffix = randomUUID().replace(/-/g, '').slice(0, 6);
+  return `arn:aws:secretsmanager:${region}:${ACCOUNT}:secret:${name}-${suffix}`;
+}
+
+/** The in-memory secret table: lookup by name, by full ARN, or by a partial ARN ending in the name. */
+class SecretTable {
+  private readonly byName = new Map<string, StoredSecret>();
+
+  constructor(private readonly region: string) {}
+
+  find(id: string): StoredSecret | undefined {
+    const direct = this.byName.get(id);
+    if (direct) return direct;
+    const marker = ':secret:';
+    const at = id.startsWith('arn:') ? id.indexOf(marker) : -1;
+    if (at < 0) return undefined;
+    const tail = id.slice(at + marker.length);
+    for (const secret of this.byName.values()) {
+      if (secret.arn === id || tail === secret.name) return secret;
+    }
+    return undefined;
+  }
+
+  create(name: string, value: string): StoredSecret {
+    if (this.find(name))
+      throw new ServiceError('ResourceExistsException', `The secret ${name} already exists.`);
+    const secret = { name, arn: arnFor(this.region, name), ...this.version(value) };
+    this.byName.set(name, secret);
+    return secret;
+  }
+
+  put(id: string, value: string): StoredSecret {
+    const existing = this.find(id);
+    if (!existing) throw notFound();
+    Object.assign(existing, this.version(value));
+    return existing;
+  }
+
+  /** putSecret: create or update, by name or ARN. */
+  upsert(id: string, value: string): StoredSecret {
+    if (this.find(id)) return this.put(id, value);
+    const name = id.startsWith('arn:') ? (id.split(':secret:')[1] ?? id) : id;
+    return this.create(name, value);
+  }
+
+  private version(value: string): Pick<StoredSecret, 'value' | 'versionId' | 'createdDate'> {
+    return { value, versionId: randomUUID(), createdDate: Math.floor(Date.now() / 1000) };
+  }
+}
+
+const notFound = (): ServiceError =>
+  new ServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+
+function stringField(body: Record<string, unknown>, field: string): string {
+  const value = body[field];
+  if (typeof value !== 'string' || value === '') {
+    throw new ServiceError('InvalidParameterException', `${field} must be a non-empty string.`);
+  }
+  return value;
+}
+
+function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new ServiceError('InvalidRequestException', 'Request body too large.'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', reject);
+    req.on('end', () => {
+      try {
+        const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+          throw new Error('not an object');
+        resolve(parsed as Record<string, unknown>);
+      } catch {
+        reject(new ServiceError('SerializationException', 'The request body is not a JSON object.'));
+      }
+    });
+  });
+}
+
+function answer(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': CONTENT_TYPE,
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': randomUUID(),
+  });
+  res.end(text);
+}
+
+/** Runs one operation; returns the response document. */
+async function operate(
+  table: SecretTable,
+  operation: string,
+  body: Record<string, unknown>,
+): Promise<unknown> {
+  switch (operation) {
+    case 'GetSecretValue': {
+      const secret = table.find(stringField(body, 'SecretId'));
+      if (!secret) throw notFound();
+      return {
+        ARN: secret.arn,
+        Name: secret.name,
+        SecretString: secret.value,
+        VersionId: secret.versionId,
+        VersionStages: ['AWSCURRENT'],
+        CreatedDate: secret.createdDate,
+      };
+    }
+    case 'CreateSecret': {
+      const secret = table.create(stringField(body, 'Name'), stringField(body, 'SecretString'));
+      return { ARN: secret.arn, Name: secret.name, VersionId: secret.versionId };
+    }
+    case 'PutSecretValue': {
+      const secret = table.put(stringField(body, 'SecretId'), stringField(body, 'SecretString'));
+      return {
+        ARN: secret.arn,
+        Name: secret.name,
+        VersionId: secret.versionId,
+        VersionStages: ['AWSCURRENT'],
+      };
+    }
+    default:
+      throw new ServiceError(
+        'UnknownOperationException',
+        `Operation ${operation} is not supported by the stand-in.`,
+      );
+  }
+}
+
+/** Starts the stand-in on 127.0.0.1 with `secrets` (id → SecretString) already stored. */
+export async function startSecretsManager(
+  options: { region: string; secrets?: Record<string, string> | undefined } = { region: 'us-east-1' },
+): Promise<SecretsManagerStandin> {
+  const table = new SecretTable(options.region);
+  for (const [id, value] of Object.entries(options.secrets ?? {})) table.upsert(id, value);
+
+  const server = createServer((req, res) => {
+    const target = req.headers['x-amz-target'];
+    const operation =
+      typeof target === 'string' && target.startsWith('secretsmanager.')
+        ? target.slice('secretsmanager.'.length)
+        : '';
+    if (req.method !== 'POST' || operation === '') {
+      req.resume();
+      answer(res, 400, { __type: 'UnknownOperationException', message: 'Expected POST with X-Amz-Target.' });
+      return;
+    }
+    readBody(req)
+      .then((body) => operate(table, operation, body))
+      .then((result) => answer(res, 200, result))
+      .catch((err: unknown) => {
+        const error =
+          err instanceof ServiceError
+            ? err
+            : new ServiceError('InternalServiceError', 'Stand-in failure.', 500);
+        if (!res.headersSent) answer(res, error.status, { __type: error.type, message: error.message });
+      });
+  });
+  await listenOnLoopback(server);
+
+  return {
+    endpoint: endpointOf(server),
+    putSecret: (id, value) => {
+      table.upsert(id, value);
+    },
+    close: () => closeServer(server),
+  };
+}
