@@ -3,8 +3,9 @@
  * client integration tests, collector tests, `npm start`, benchmarks). The implementation is
  * `startMimecastSimulator` in `./server.ts`, re-exported from `./index.ts`.
  */
-import type { Clock } from '#core/ports.js';
+
 import type { HmacSecret, OAuthSecret, RawAuditEvent } from '#core/mimecast/types.js';
+import type { Clock } from '#core/ports.js';
 
 /** A fault the simulator injects instead of (or around) the normal answer. */
 export type Fault =
@@ -97,7 +98,10 @@ export interface MimecastSimulator {
   readonly baseUrl: string;
   /** Working secrets for each auth mode, in the JSON shapes of DESIGN.md (with `baseUrl`). */
   readonly secrets: { oauth2: Omit<OAuthSecret, 'mode'>; hmac: Omit<HmacSecret, 'mode'> };
-  /** Every event it holds with `start ≤ eventTime < end`, oldest first, visible or not yet visible. */
+  /**
+   * Every event it holds with `start ≤ eventTime < end`, oldest first, visible or not yet visible.
+   * Events that have since left the `historyDays` window stay included (searches can no longer reach them).
+   */
   groundTruth(start: Date, end: Date): RawAuditEvent[];
   /** Adds hand-made events (e.g. a burst on a window boundary, or malformed ones); `visibleAt` defaults to eventTime. */
   addEvents(events: RawAuditEvent[], visibleAt?: Date): void;

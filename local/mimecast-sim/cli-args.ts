@@ -1,0 +1,96 @@
+/** Command-line parsing for `npm run mimecast-sim` (kept apart from cli.ts so it can be unit tested). */
+import { parseArgs } from 'node:util';
+import type { SimulatorOptions } from './api.js';
+
+/** Usage text printed by `--help` and after a flag error. */
+export const USAGE = `Usage: npm run mimecast-sim -- [options]
+
+Starts a Mimecast API simulator on 127.0.0.1 in the foreground (Ctrl-C stops it) and prints
+its base URL and working credentials for API 2.0 (OAuth) and API 1.0 (HMAC).
+
+Options:
+  --port <n>              TCP port (0 = any free port)              default 8080
+  --seed <n>              seed for events and credentials            default 1
+  --events-per-day <n>    average generated events per day          default 2000
+  --token-ttl <seconds>   OAuth access token lifetime               default 1799
+  --page-latency-ms <ms>  added latency per get-audit-events page   default 0
+  --rate-limit <c/r|off>  token bucket: capacity/refill-per-second  default 50/25
+  --help                  show this text`;
+
+/** What the CLI should do. */
+export type CliCommand = { kind: 'help' } | { kind: 'run'; options: SimulatorOptions & { port: number } };
+
+/** Raised for unusable flags; the message is meant for the terminal. */
+export class CliUsageError extends Error {}
+
+function integer(flag: string, raw: string, min: number, max: number): number {
+  const value = Number(raw);
+  if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new CliUsageError(`--${flag} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function positive(flag: string, raw: string): number {
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value <= 0) {
+    throw new CliUsageError(`--${flag} must be a positive number, got "${raw}"`);
+  }
+  return value;
+}
+
+function rateLimit(raw: string): SimulatorOptions['rateLimit'] {
+  if (raw === 'off') return false;
+  const match = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(raw);
+  const capacity = Number(match?.[1]);
+  const refillPerSecond = Number(match?.[2]);
+  if (!match || capacity < 1 || !(refillPerSecond > 0)) {
+    throw new CliUsageError(
+      `--rate-limit must be "capacity/refillPerSecond" (e.g. 50/25) or "off", got "${raw}"`,
+    );
+  }
+  return { capacity, refillPerSecond };
+}
+
+/** Parses the CLI arguments (without node and script). */
+export function parseCliArgs(argv: readonly string[]): CliCommand {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string' },
+        seed: { type: 'string' },
+        'events-per-day': { type: 'string' },
+        'token-ttl': { type: 'string' },
+        'page-latency-ms': { type: 'string' },
+        'rate-limit': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err: unknown) {
+    throw new CliUsageError(err instanceof Error ? err.message : String(err));
+  }
+  if (values.help === true) return { kind: 'help' };
+  const text = (name: string): string | undefined => {
+    const value = values[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const options: SimulatorOptions & { port: number } = { port: 8080 };
+  const port = text('port');
+  if (port !== undefined) options.port = integer('port', port, 0, 65_535);
+  const seed = text('seed');
+  if (seed !== undefined)
+    options.seed = integer('seed', seed, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  const perDay = text('events-per-day');
+  if (perDay !== undefined) options.eventsPerDay = integer('events-per-day', perDay, 0, 100_000_000);
+  const ttl = text('token-ttl');
+  if (ttl !== undefined) options.tokenTtlSeconds = positive('token-ttl', ttl);
+  const latency = text('page-latency-ms');
+  if (latency !== undefined) options.pageLatencyMs = integer('page-latency-ms', latency, 0, 600_000);
+  const limit = text('rate-limit');
+  if (limit !== undefined) options.rateLimit = rateLimit(limit);
+  return { kind: 'run', options };
+}

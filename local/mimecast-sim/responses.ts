@@ -1,0 +1,123 @@
+/** Request/response plumbing: reading bodies, and answers in Mimecast's envelope shape. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SimRequestRecord } from './api.js';
+import type { FailError } from './request-validation.js';
+
+/** One request in flight: what came in, where the answer goes, and its log record. */
+export interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  record: SimRequestRecord;
+}
+
+/** A fail[] item as API 1.0 and most 2.0 endpoints write it. */
+export interface FailItem {
+  key?: Record<string, unknown>;
+  errors: FailError[];
+}
+
+/** A fail[] item as the API 2.0 gateway writes it (code/message directly on the item). */
+export interface GatewayFailItem {
+  code: string;
+  message: string;
+}
+
+/** `{"meta":{"status":…},"data":[…],"fail":[…]}` */
+export function envelope(
+  status: number,
+  data: unknown[],
+  fail: (FailItem | GatewayFailItem)[],
+  pagination?: Record<string, unknown>,
+): Record<string, unknown> {
+  return { meta: pagination ? { status, pagination } : { status }, data, fail };
+}
+
+/** A fail[] item with a single error. */
+export function failItem(
+  code: string,
+  message: string,
+  retryable: boolean,
+  key?: Record<string, unknown>,
+): FailItem {
+  return key ? { key, errors: [{ code, message, retryable }] } : { errors: [{ code, message, retryable }] };
+}
+
+/** Sends a raw body (already serialised) and records the status. */
+export function sendRaw(
+  exchange: Exchange,
+  status: number,
+  body: string,
+  headers: Record<string, string | number> = {},
+): void {
+  exchange.record.status = status;
+  const { res } = exchange;
+  if (res.destroyed || res.writableEnded) return;
+  // Encode once: pages are large, and measuring then re-encoding a string doubles the work.
+  const bytes = Buffer.from(body, 'utf8');
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': bytes.length,
+    ...headers,
+  });
+  res.end(bytes);
+}
+
+/** Sends a JSON body and records the status. */
+export function sendJson(
+  exchange: Exchange,
+  status: number,
+  payload: unknown,
+  headers: Record<string, string | number> = {},
+): void {
+  sendRaw(exchange, status, JSON.stringify(payload), headers);
+}
+
+/** Destroys the connection without answering (status 0 in the log). */
+export function dropConnection(exchange: Exchange): void {
+  exchange.record.status = 0;
+  exchange.req.socket.destroy();
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/** The request body exceeded MAX_BODY_BYTES. */
+export class BodyTooLargeError extends Error {}
+
+/** Reads a request body as UTF-8 text, refusing bodies over 1 MiB. */
+export function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new BodyTooLargeError());
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+    // A client that disconnects mid-body (or close()) must not leave this promise pending forever.
+    req.on('close', () => {
+      if (!req.complete) reject(new Error('request aborted before its body was complete'));
+    });
+  });
+}
+
+/** Parses JSON without throwing on bad input. */
+export function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (err: unknown) {
+    if (err instanceof SyntaxError) return { ok: false };
+    throw err;
+  }
+}
+
+/** The first value of a request header, or `''`. */
+export function headerValue(req: IncomingMessage, name: string): string {
+  const value = req.headers[name];
+  return (Array.isArray(value) ? value[0] : value) ?? '';
+}
