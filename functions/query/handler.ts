@@ -1,2 +1,78 @@
-// Placeholder until the query API lands (issue 5); exists so the CDK stack can bundle it.
-export const handler = async (): Promise<{ statusCode: number }> => ({ statusCode: 501 });
+/**
+ * The query API's Lambda handler (API Gateway HTTP API, payload format 2.0): middy with the
+ * Powertools logger, metrics and tracer around the core in `lib/app.ts`. The environment is
+ * validated once, on the first invocation, and the core (with its AWS clients) is kept for the
+ * life of the container.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { parseEnvironment, queryEnvSchema } from '#core/config/env.js';
+import { METRICS_NAMESPACE, QueryMetric } from '#core/observability.js';
+import { buildQueryApp } from './dependencies.js';
+import type { QueryApp, QueryTelemetry } from './lib/app.js';
+import { type HttpResponse, problemResponse } from './lib/http.js';
+import { ProblemType } from './lib/problem.js';
+
+const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'mimecast-audit-query';
+const logger = new Logger({ serviceName });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
+const tracer = new Tracer({ serviceName });
+
+const telemetry: QueryTelemetry = {
+  logger,
+  recordRequest({ route, status, upstreamLatencyMs }) {
+    metrics.addDimensions({ Route: route, Status: String(status) });
+    metrics.addMetric(QueryMetric.Requests, MetricUnit.Count, 1);
+    if (upstreamLatencyMs !== undefined) {
+      metrics.addMetric(QueryMetric.UpstreamLatency, MetricUnit.Milliseconds, upstreamLatencyMs);
+    }
+  },
+};
+
+let app: QueryApp | undefined;
+
+/** The core, built on first use; an invalid environment throws (and is retried next time). */
+function currentApp(): QueryApp {
+  app ??= buildQueryApp(parseEnvironment(queryEnvSchema, process.env), {
+    telemetry,
+    instrument: (client) => tracer.captureAWSv3Client(client),
+  });
+  return app;
+}
+
+/** Answers one request; a misconfigured function still answers with a problem document. */
+async function core(event: APIGatewayProxyEventV2, context: Context): Promise<HttpResponse> {
+  let current: QueryApp;
+  try {
+    current = currentApp();
+  } catch (err: unknown) {
+    // parseEnvironment names variables and reasons, never values.
+    logger.error('invalid configuration', { error: err instanceof Error ? err.message : String(err) });
+    const requestId = context.awsRequestId || event.requestContext?.requestId || 'unknown';
+    // Measured under its own route value so the 5xx alarm sees it and the dashboard says why.
+    telemetry.recordRequest({ route: 'misconfigured', status: 500 });
+    return problemResponse(
+      {
+        status: 500,
+        type: ProblemType.internal,
+        title: 'Misconfigured',
+        detail: "The query function's configuration is invalid; the operator will find details in its logs.",
+      },
+      requestId,
+      event.rawPath ?? '/',
+    );
+  }
+  return current(event, context);
+}
+
+/** The Lambda entry point (DESIGN.md contract). */
+export const handler = middy(core)
+  .use(captureLambdaHandler(tracer))
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));

@@ -1,0 +1,56 @@
+/**
+ * The query API's production dependencies: AWS SDK clients built once per container with the
+ * SDK's default chains (region, credentials, and `AWS_ENDPOINT_URL_*` endpoint overrides, which
+ * is how `npm start` and the integration tests reach the local stand-ins, with no special code),
+ * the DynamoDB cursor store and the real Mimecast client.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { QueryConfig } from '#core/config/env.js';
+import { DynamoCursorStore } from '#core/cursor/dynamo-cursor-store.js';
+import { createMimecastClient } from '#core/mimecast/index.js';
+import { type Clock, systemClock } from '#core/ports.js';
+import { createQueryApp, type QueryApp, type QueryTelemetry } from './lib/app.js';
+import type { SecretReader } from './lib/sources.js';
+
+/** Optional seams: a shared clock (tests, simulator) and a wrapper for AWS clients (X-Ray). */
+export interface QueryRuntimeOptions {
+  telemetry: QueryTelemetry;
+  clock?: Clock | undefined;
+  /** Wraps each AWS SDK client once (the handler passes the tracer's captureAWSv3Client). */
+  instrument?: (<T extends object>(client: T) => T) | undefined;
+}
+
+/** A secret's SecretString; a binary-only secret is reported by name, like an SDK error. */
+export function secretsManagerReader(client: SecretsManagerClient): SecretReader {
+  return async (secretId) => {
+    const answer = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    if (typeof answer.SecretString !== 'string') {
+      const error = new Error('the secret has no SecretString');
+      error.name = 'SecretHasNoString';
+      throw error;
+    }
+    return answer.SecretString;
+  };
+}
+
+/** Builds the core with real AWS clients and the real Mimecast client. */
+export function buildQueryApp(config: QueryConfig, options: QueryRuntimeOptions): QueryApp {
+  const instrument = options.instrument ?? (<T extends object>(client: T) => client);
+  const clock = options.clock ?? systemClock;
+  const secrets = instrument(new SecretsManagerClient({}));
+  const dynamodb = instrument(new DynamoDBClient({}));
+  return createQueryApp({
+    config,
+    clock,
+    cursorStore: new DynamoCursorStore(dynamodb, config.CURSOR_TABLE_NAME),
+    readSecret: secretsManagerReader(secrets),
+    createClient: (secret) =>
+      createMimecastClient(secret, {
+        clock,
+        requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+        pageSize: config.PAGE_SIZE,
+      }),
+    telemetry: options.telemetry,
+  });
+}

@@ -1,0 +1,133 @@
+/**
+ * The response bodies as zod schemas: published in the OpenAPI document and used by the tests
+ * to check real responses, so the description and the behaviour are checked against each other.
+ */
+import { z } from 'zod';
+import type { AuditRecord } from '#core/archive/record.js';
+
+const isoTime = (description?: string) =>
+  z.string().meta(description === undefined ? { format: 'date-time' } : { format: 'date-time', description });
+
+/** One archive record (DESIGN.md, "Data in S3"). */
+export const auditRecordSchema = z
+  .object({
+    id: z.string().meta({ description: "Mimecast's event id; unique." }),
+    event_time: isoTime('When the event happened, UTC, second precision.'),
+    category: z.string().nullable(),
+    audit_type: z.string().nullable(),
+    actor: z.string().nullable().meta({ description: "Mimecast's `user` field." }),
+    event_info: z.string().nullable().meta({ description: "Mimecast's `eventInfo`, verbatim." }),
+    details: z
+      .record(z.string(), z.string())
+      .meta({ description: 'Best-effort `Key: Value` pairs parsed from event_info (keys lower-cased).' }),
+    extra: z
+      .record(z.string(), z.unknown())
+      .meta({ description: 'Every other field Mimecast sent, verbatim.' }),
+    source: z.string(),
+    collected_at: isoTime('When this API fetched the event from Mimecast.'),
+  })
+  .meta({ description: 'An audit event in the same normalised form as the S3 archive.' });
+
+// Compile-time proof that the published record is exactly the archive's record type.
+const recordTypeCheck: z.ZodType<AuditRecord> = auditRecordSchema;
+void recordTypeCheck;
+
+/** `GET /v1/events`. */
+export const eventsPageSchema = z.object({
+  events: z
+    .array(auditRecordSchema)
+    .meta({ description: "Events with start ≤ event_time < end, in Mimecast's order (newest first)." }),
+  nextPageToken: z.string().nullable().meta({
+    description:
+      'Pass as pageToken (with the same other parameters) for the next page; null on the last page.',
+  }),
+  source: z.string(),
+  range: z
+    .object({
+      start: isoTime('As requested.'),
+      end: isoTime('As requested, or now when the requested end was in the future.'),
+    })
+    .meta({ description: 'The range actually searched.' }),
+  malformedEvents: z.number().int().min(0).meta({
+    description:
+      'Events on this page Mimecast sent without an id or a readable eventTime; they are left out.',
+  }),
+});
+
+/** `GET /v1/categories`. */
+export const categoriesSchema = z.object({
+  source: z.string(),
+  categories: z.array(
+    z.object({
+      code: z.string().meta({ description: 'What the category parameter of /v1/events takes.' }),
+      id: z.string().optional(),
+      name: z.string().optional(),
+    }),
+  ),
+});
+
+const windowSchema = z.object({ start: isoTime('Inclusive.'), end: isoTime('Exclusive.') });
+
+/** One source in `GET /v1/status`. */
+export const sourceStatusSchema = z.object({
+  source: z.string(),
+  state: z.enum(['never_run', 'ok', 'failing']).meta({
+    description:
+      'never_run: no cursor yet; failing: the last run ended with an error after the last success; ok otherwise.',
+  }),
+  running: z.boolean().meta({ description: 'A collector run holds the lease right now.' }),
+  watermark: isoTime('Every event before it is in S3.').nullable(),
+  lagSeconds: z.number().int().nullable().meta({ description: 'now − watermark.' }),
+  pending: windowSchema.extend({ plannedAt: isoTime('When the window was planned.') }).nullable(),
+  backfill: z
+    .object({
+      from: isoTime('Where the first backfill started.'),
+      progressPercent: z
+        .number()
+        .min(0)
+        .max(100)
+        .meta({ description: 'watermark progress from `from` to now.' }),
+    })
+    .nullable(),
+  lastRunAt: isoTime().nullable(),
+  lastSuccessAt: isoTime().nullable(),
+  lastError: z.object({ at: isoTime(), kind: z.string(), message: z.string() }).nullable(),
+  gaps: z
+    .array(windowSchema.extend({ recordedAt: isoTime(), reason: z.string() }))
+    .meta({ description: 'Ranges that could not be collected (they fell out of Mimecast history).' }),
+  totals: z.object({
+    eventsWritten: z.number().int().min(0),
+    windowsCommitted: z.number().int().min(0),
+    objectsWritten: z.number().int().min(0),
+    malformedEvents: z.number().int().min(0),
+  }),
+  updatedAt: isoTime().nullable(),
+});
+
+/** `GET /v1/status`. */
+export const statusSchema = z.object({
+  generatedAt: isoTime('When this report was made.'),
+  sources: z.array(sourceStatusSchema),
+});
+
+/** RFC 9457 problem document. */
+export const problemSchema = z
+  .object({
+    type: z.string().meta({ description: 'A URN identifying the kind of problem (see docs/api.md).' }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    instance: z.string(),
+    requestId: z.string().meta({ description: 'Also in the x-request-id header and in the logs.' }),
+    errors: z
+      .array(z.object({ field: z.string(), message: z.string() }))
+      .optional()
+      .meta({ description: 'Field-level validation errors.' }),
+  })
+  .meta({ description: 'An error, as application/problem+json (RFC 9457).' });
+
+/** Types of the bodies, for route code. */
+export type EventsPage = z.infer<typeof eventsPageSchema>;
+export type CategoriesBody = z.infer<typeof categoriesSchema>;
+export type SourceStatus = z.infer<typeof sourceStatusSchema>;
+export type StatusBody = z.infer<typeof statusSchema>;

@@ -1,0 +1,246 @@
+/**
+ * Serves the real query handler over plain HTTP on 127.0.0.1, as API Gateway would call it:
+ * each request becomes an HTTP API payload-2.0 event (raw path and query string, repeated
+ * query parameters joined with commas in `queryStringParameters`, lower-cased headers, a
+ * request id) and the handler's result is written back. There is no authentication, which is
+ * why it listens on the loopback interface only.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+
+/** Anything callable like the Lambda handler (the middy handler, or the bare core in tests). */
+export type LocalQueryHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyResultV2>;
+
+/** Options of startLocalQueryApi. */
+export interface LocalQueryApiOptions {
+  handler: LocalQueryHandler;
+  /** Port on 127.0.0.1; 0 (default) picks a free one. */
+  port?: number | undefined;
+  /** The Lambda timeout the context reports (API Gateway's integration limit by default). */
+  timeoutMs?: number | undefined;
+}
+
+/** A running local API. */
+export interface LocalQueryApi {
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** API Gateway refuses bodies beyond this; GET routes need none. */
+const MAX_BODY_BYTES = 1_048_576;
+
+/** Headers as API Gateway passes them in payload 2.0: lower-case names, repeats joined with commas. */
+function eventHeaders(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]?.toLowerCase();
+    const value = req.rawHeaders[i + 1];
+    if (name === undefined || value === undefined || name === 'cookie') continue;
+    headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
+  }
+  return headers;
+}
+
+/** `queryStringParameters` the way API Gateway builds it: decoded, repeats joined with commas. */
+function joinedParameters(rawQueryString: string): Record<string, string> | undefined {
+  if (rawQueryString === '') return undefined;
+  const joined: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(rawQueryString)) {
+    joined[name] = joined[name] === undefined ? value : `${joined[name]},${value}`;
+  }
+  return joined;
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) return 'too_large';
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Builds the payload-2.0 event for one request. */
+export function toPayloadV2Event(
+  req: IncomingMessage,
+  body: Buffer,
+  apiRequestId: string,
+  now: Date,
+): APIGatewayProxyEventV2 {
+  const target = req.url ?? '/';
+  // Absolute-form targets (proxies) carry scheme and host; keep only path and query, undecoded.
+  const pathAndQuery = /^[a-z][a-z0-9+.-]*:\/\//i.test(target)
+    ? target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '')
+    : target;
+  const withoutFragment = pathAndQuery.split('#', 1)[0] ?? '';
+  const queryAt = withoutFragment.indexOf('?');
+  const rawPath = (queryAt === -1 ? withoutFragment : withoutFragment.slice(0, queryAt)) || '/';
+  const rawQueryString = queryAt === -1 ? '' : withoutFragment.slice(queryAt + 1);
+  const headers = eventHeaders(req);
+  const method = (req.method ?? 'GET').toUpperCase();
+  const cookies = req.headers.cookie?.split(/;\s*/).filter((c) => c !== '');
+  const queryStringParameters = joinedParameters(rawQueryString);
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath,
+    rawQueryString,
+    headers,
+    ...(cookies && cookies.length > 0 ? { cookies } : {}),
+    ...(queryStringParameters ? { queryStringParameters } : {}),
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: headers.host ?? '127.0.0.1',
+      domainPrefix: (headers.host ?? '127').split('.')[0] ?? 'local',
+      http: {
+        method,
+        path: rawPath,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: apiRequestId,
+      routeKey: '$default',
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(body.length > 0
+      ? { body: body.toString('base64'), isBase64Encoded: true }
+      : { isBase64Encoded: false }),
+  };
+}
+
+/** A Lambda context for one invocation. */
+function lambdaContext(requestId: string, timeoutMs: number): Context {
+  const started = Date.now();
+  const fail = () => {
+    throw new Error('callback-style completion is not supported locally');
+  };
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'mimecast-audit-query-local',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:mimecast-audit-query-local',
+    memoryLimitInMB: '512',
+    awsRequestId: requestId,
+    logGroupName: '/aws/lambda/mimecast-audit-query-local',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (Date.now() - started)),
+    done: fail,
+    fail,
+    succeed: fail,
+  };
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: Buffer | string,
+): void {
+  res.writeHead(status, headers);
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+/** Writes a handler result back like API Gateway (a bare string or object result is a 200 JSON body). */
+function writeResult(res: ServerResponse, result: APIGatewayProxyResultV2): void {
+  if (typeof result === 'string') {
+    send(res, 200, { 'content-type': 'application/json' }, result);
+    return;
+  }
+  if (typeof result !== 'object' || result === null || !('statusCode' in result)) {
+    send(res, 200, { 'content-type': 'application/json' }, JSON.stringify(result));
+    return;
+  }
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {}))
+    headers[name.toLowerCase()] = String(value);
+  if (result.cookies && result.cookies.length > 0) res.setHeader('set-cookie', result.cookies);
+  const body = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? '');
+  send(res, result.statusCode ?? 200, headers, body);
+}
+
+/** Starts the local API on 127.0.0.1 (never on other interfaces: there is no authentication). */
+export async function startLocalQueryApi(options: LocalQueryApiOptions): Promise<LocalQueryApi> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const server = createServer(async (req, res) => {
+    // As in AWS, API Gateway's request id and the Lambda invocation's id are different values.
+    const requestId = randomUUID();
+    const apiRequestId = randomBytes(12).toString('base64url');
+    try {
+      const body = await readBody(req);
+      if (body === 'too_large') {
+        send(
+          res,
+          413,
+          { 'content-type': 'application/json' },
+          JSON.stringify({ message: 'Request Entity Too Large' }),
+        );
+        return;
+      }
+      const event = toPayloadV2Event(req, body, apiRequestId, new Date());
+      const result = await options.handler(event, lambdaContext(requestId, timeoutMs));
+      writeResult(res, result);
+    } catch (err: unknown) {
+      // What API Gateway answers when the integration fails; the error goes to the console only.
+      console.error(`local query API: request ${requestId} failed:`, err);
+      if (!res.headersSent) {
+        send(
+          res,
+          500,
+          { 'content-type': 'application/json', 'x-request-id': requestId },
+          '{"message":"Internal Server Error"}',
+        );
+      } else res.destroy();
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close() {
+      closing ??= new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+/** Example curl commands for a running local API (searching the last hour). */
+export function exampleCurlCommands(baseUrl: string, now: Date = new Date()): string[] {
+  const end = `${now.toISOString().slice(0, 19)}Z`;
+  const start = `${new Date(now.getTime() - 3_600_000).toISOString().slice(0, 19)}Z`;
+  return [
+    `curl -s '${baseUrl}/v1/status'`,
+    `curl -s '${baseUrl}/v1/categories'`,
+    `curl -s '${baseUrl}/v1/events?start=${start}&end=${end}&pageSize=50'`,
+    `curl -s '${baseUrl}/v1/events?start=${start}&end=${end}&category=authentication_logs&query=failed'`,
+    `curl -s '${baseUrl}/v1/openapi.json'`,
+  ];
+}
+
+/** Prints the example commands (for `npm start`). */
+export function printExampleCurlCommands(baseUrl: string, write: (line: string) => void = console.log): void {
+  write(`Query API (no auth, loopback only): ${baseUrl}`);
+  for (const command of exampleCurlCommands(baseUrl)) write(`  ${command}`);
+}
