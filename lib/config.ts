@@ -1,0 +1,277 @@
+/**
+ * The deployment's configuration: read from the `mimecastAuditLake` key of the CDK context
+ * (cdk.json, or `-c mimecastAuditLake='{…}'`), validated once, with errors that name each bad
+ * field. The stack only ever sees the parsed, defaulted `AppConfig`.
+ */
+
+import { z } from 'zod';
+import { collectorEnvSchema } from '#core/config/env.js';
+
+/** The context key under which cdk.json holds the configuration. */
+export const CONFIG_CONTEXT_KEY = 'mimecastAuditLake';
+
+/** Retention periods CloudWatch Logs accepts (any other number is rejected at deploy time). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Source ids follow the collector's SOURCE_ID rule exactly (they become S3 key parts and Athena enum values). */
+const sourceIdSchema = collectorEnvSchema.shape.SOURCE_ID.unwrap();
+
+/**
+ * Key prefixes become IAM resource ARNs, so on top of the collector's DATA_PREFIX rule they
+ * must not contain IAM wildcards (`*`, `?`), empty segments, or a leading/trailing slash.
+ */
+const dataPrefixSchema = collectorEnvSchema.shape.DATA_PREFIX.unwrap()
+  .max(200)
+  .regex(
+    /^[A-Za-z0-9_.()!'-]+(\/[A-Za-z0-9_.()!'-]+)*$/,
+    'segments of letters, digits and _.()!\'- separated by single "/" (no "*", no leading or trailing "/")',
+  );
+
+/** A complete Secrets Manager ARN (with the 6-character suffix Secrets Manager appends). */
+const secretArnSchema = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/,
+    'a complete Secrets Manager secret ARN, including the 6-character suffix (arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf)',
+  );
+
+const kmsKeyArnSchema = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/,
+    'a KMS key ARN (arn:aws:kms:…:key/<id>)',
+  );
+
+const sourceSchema = z
+  .object({
+    id: sourceIdSchema,
+    /** Existing secret holding this source's Mimecast credentials; omitted → the stack creates an empty one. */
+    secretArn: secretArnSchema.optional(),
+    /** Only for an existing secret encrypted with a customer-managed key: that key, so the functions may decrypt it. */
+    secretKmsKeyArn: kmsKeyArnSchema.optional(),
+  })
+  .strict()
+  .refine((s) => s.secretKmsKeyArn === undefined || s.secretArn !== undefined, {
+    message: 'secretKmsKeyArn only applies to an existing secret (set secretArn too)',
+    path: ['secretKmsKeyArn'],
+  });
+
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
+  .refine(
+    (d) =>
+      !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d),
+    {
+      message: 'not a real calendar date',
+    },
+  );
+
+const logRetentionSchema = z
+  .number()
+  .int()
+  .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+    message: `one of the retention periods CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(', ')}`,
+  });
+
+const jwtSchema = z
+  .object({
+    /** The identity provider's issuer URL (https). */
+    issuer: z.url({ protocol: /^https$/, error: 'an https:// issuer URL' }),
+    /** Accepted `aud` values (at least one). */
+    audience: z.array(z.string().min(1)).min(1, 'at least one audience'),
+  })
+  .strict();
+
+const apiSchema = z
+  .object({
+    /** `iam` (SigV4-signed requests; default) or `jwt` (bearer tokens from an OIDC provider). */
+    authMode: z.enum(['iam', 'jwt']).default('iam'),
+    jwt: jwtSchema.optional(),
+    /** Stage-wide steady-state requests per second. The API shares Mimecast's rate limit with the collector. */
+    throttleRateLimit: z.number().positive().max(10_000).default(5),
+    /** Stage-wide burst. */
+    throttleBurstLimit: z.number().int().positive().max(5_000).default(10),
+  })
+  .strict()
+  .superRefine((api, ctx) => {
+    if (api.authMode === 'jwt' && api.jwt === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['jwt'],
+        message: 'authMode "jwt" needs jwt: { issuer, audience }',
+      });
+    }
+    if (api.authMode === 'iam' && api.jwt !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['jwt'],
+        message: 'jwt settings are only used with authMode "jwt"',
+      });
+    }
+  });
+
+const athenaSchema = z
+  .object({
+    /** Glue database name (unique per account and region: change it for a second deployment). */
+    databaseName: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,63}$/, 'lower-case letters, digits and "_", starting with a letter')
+      .default('mimecast_audit_lake'),
+    tableName: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,63}$/, 'lower-case letters, digits and "_", starting with a letter')
+      .default('audit_events'),
+    /** Athena workgroup name (unique per account and region). */
+    workGroupName: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,128}$/, 'letters, digits, ".", "_" or "-"')
+      .default('mimecast-audit-lake'),
+    /** Per-query scan limit in GB (10^9 bytes); Athena's minimum is 10 MB. */
+    bytesScannedCutoffPerQueryGB: z.number().min(0.01).max(1_000_000).default(10),
+    /** Days Athena query results are kept. */
+    resultsRetentionDays: z.number().int().min(1).max(3650).default(30),
+    /** First day of the `dt` partition projection (days before it are invisible to Athena). */
+    projectionStartDate: isoDate.default('2025-01-01'),
+  })
+  .strict();
+
+const transitionsSchema = z
+  .object({
+    /** Move objects to S3 Standard-IA after this many days (S3 requires at least 30). */
+    infrequentAccessAfterDays: z.number().int().min(30).optional(),
+    /** Move objects to S3 Glacier Instant Retrieval after this many days. */
+    glacierInstantRetrievalAfterDays: z.number().int().min(1).optional(),
+  })
+  .strict()
+  .refine(
+    (t) =>
+      t.infrequentAccessAfterDays === undefined ||
+      t.glacierInstantRetrievalAfterDays === undefined ||
+      t.glacierInstantRetrievalAfterDays >= t.infrequentAccessAfterDays + 30,
+    {
+      message:
+        'glacierInstantRetrievalAfterDays must be at least 30 days after infrequentAccessAfterDays (S3 keeps objects in Standard-IA for 30 days)',
+      path: ['glacierInstantRetrievalAfterDays'],
+    },
+  );
+
+/** The whole configuration; unknown keys are rejected so a typo cannot be silently ignored. */
+export const appConfigSchema = z
+  .object({
+    /** CloudFormation stack name. */
+    stackName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'letters, digits and "-", starting with a letter')
+      .default('MimecastAuditLake'),
+    /** One or more Mimecast accounts; each gets its own collector function, schedule and secret. */
+    sources: z
+      .array(sourceSchema)
+      .min(1, 'configure at least one source')
+      .max(50, 'at most 50 sources (each is an Athena enum value and a set of alarms)')
+      .superRefine((sources, ctx) => {
+        const seen = new Set<string>();
+        sources.forEach((s, i) => {
+          if (seen.has(s.id))
+            ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate source id "${s.id}"` });
+          seen.add(s.id);
+        });
+      }),
+    /** Minutes between collector runs. */
+    scheduleMinutes: z.number().int().min(1).max(60).default(5),
+    /** Days the first run backfills (Mimecast keeps 60). */
+    lookbackDays: z.number().int().min(1).max(60).default(60),
+    /** S3 key prefix of the archive (no trailing "/"). */
+    dataPrefix: dataPrefixSchema.default('mimecast/audit-events'),
+    /** Delete archived objects after this many days; omitted = keep forever. */
+    retentionDays: z.number().int().min(1).optional(),
+    /** Days an overwritten or deleted object version is kept before it is removed for good. */
+    noncurrentVersionRetentionDays: z.number().int().min(1).max(3650).default(30),
+    transitions: transitionsSchema.prefault({}),
+    /** E-mail address subscribed to the alarm topic (needs a one-time confirmation). */
+    alarmEmail: z.email('a valid e-mail address').optional(),
+    /** Alarm when the newest archived event is older than this many minutes (or the collector stops reporting). */
+    freshnessThresholdMinutes: z.number().int().min(15).max(10_080).default(60),
+    /** Retention of the functions' logs and the API access logs. */
+    logRetentionDays: logRetentionSchema.default(90),
+    /** Days S3 server access logs are kept. */
+    accessLogRetentionDays: z.number().int().min(1).max(3650).default(365),
+    api: apiSchema.prefault({}),
+    athena: athenaSchema.prefault({}),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const { retentionDays, transitions } = config;
+    if (retentionDays !== undefined) {
+      for (const key of ['infrequentAccessAfterDays', 'glacierInstantRetrievalAfterDays'] as const) {
+        const days = transitions[key];
+        if (days !== undefined && days >= retentionDays) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['transitions', key],
+            message: `transition after ${days} days is not before retentionDays (${retentionDays}): objects would expire first`,
+          });
+        }
+      }
+    }
+    // Steady-state lag is about one schedule interval plus the collector's 5-minute settle time;
+    // a threshold below twice that would keep the freshness alarm permanently firing.
+    const minimum = 2 * config.scheduleMinutes + 5;
+    if (config.freshnessThresholdMinutes < minimum) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['freshnessThresholdMinutes'],
+        message: `must be at least ${minimum} (2 × scheduleMinutes + 5) or the alarm fires during normal operation`,
+      });
+    }
+  });
+
+/** Configuration as written in cdk.json (defaults optional). */
+export type AppConfigInput = z.input<typeof appConfigSchema>;
+/** Validated configuration with every default filled in. */
+export type AppConfig = z.output<typeof appConfigSchema>;
+/** One validated source. */
+export type SourceSettings = AppConfig['sources'][number];
+
+/** Thrown for an invalid configuration; `message` lists every problem, one per line. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid ${CONFIG_CONTEXT_KEY} configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function describePath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) out += typeof part === 'number' ? `[${part}]` : `${out ? '.' : ''}${String(part)}`;
+  return out || '(root)';
+}
+
+/**
+ * Validates a raw configuration (an object, or the JSON string `-c key=…` gives) and fills in
+ * defaults. Throws ConfigError naming every bad field.
+ */
+export function parseAppConfig(raw: unknown): AppConfig {
+  let value = raw;
+  if (value === undefined || value === null) {
+    throw new ConfigError([
+      `missing: set "${CONFIG_CONTEXT_KEY}" in cdk.json context (at least { "sources": [{ "id": "default" }] })`,
+    ]);
+  }
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      throw new ConfigError(['the context value is a string but not valid JSON']);
+    }
+  }
+  const result = appConfigSchema.safeParse(value);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => `${describePath(issue.path)}: ${issue.message}`),
+    );
+  }
+  return result.data;
+}

@@ -1,0 +1,170 @@
+/**
+ * Athena over the archive: a Glue table with partition projection (no crawler, no
+ * MSCK REPAIR: new days and sources are queryable the moment they are written), a workgroup
+ * that enforces encrypted results and a scan limit, and the saved investigation queries.
+ */
+
+import { Aws, Duration } from 'aws-cdk-lib';
+import * as athena from 'aws-cdk-lib/aws-athena';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { RECORD_COLUMNS } from '#core/archive/record.js';
+import { forTable, SAVED_QUERIES } from '../athena/queries.js';
+import type { AppConfig } from '../config.js';
+import { SECURE_BUCKET_DEFAULTS } from './lake.js';
+
+/** JSON SerDe reading the archive's gzip NDJSON (Athena decompresses by the `.gz` suffix). */
+export const JSON_SERDE = 'org.openx.data.jsonserde.JsonSerDe';
+
+/**
+ * SerDe settings. `ignore.malformed.json` is FALSE: every line is written by the collector with
+ * JSON.stringify, so an unparseable line means a corrupt object, and a query should fail loudly
+ * rather than silently undercount (malformed Mimecast events are quarantined outside the table).
+ * `case.insensitive` is FALSE: the record's keys are already the lower-case column names, and
+ * leaving `extra` untouched keeps Mimecast's own field names (and cannot collide on case).
+ */
+export const SERDE_PARAMETERS = {
+  'ignore.malformed.json': 'FALSE',
+  'case.insensitive': 'FALSE',
+  'dots.in.keys': 'FALSE',
+} as const;
+
+/** Partition projection table properties (exported for tests). */
+export function projectionParameters(
+  bucketName: string,
+  dataPrefix: string,
+  sourceIds: string[],
+  startDate: string,
+): Record<string, string> {
+  return {
+    'projection.enabled': 'true',
+    'projection.source.type': 'enum',
+    'projection.source.values': sourceIds.join(','),
+    'projection.dt.type': 'date',
+    'projection.dt.format': 'yyyy-MM-dd',
+    'projection.dt.range': `${startDate},NOW`,
+    'projection.dt.interval': '1',
+    'projection.dt.interval.unit': 'DAYS',
+    // Literal `${source}`/`${dt}`: Athena substitutes them, not CloudFormation (no Fn::Sub here).
+    'storage.location.template': `s3://${bucketName}/${dataPrefix}/source=\${source}/dt=\${dt}/`,
+  };
+}
+
+/** Props of the AuditAthena construct. */
+export interface AuditAthenaProps {
+  key: kms.IKey;
+  archiveBucket: s3.IBucket;
+  accessLogsBucket: s3.IBucket;
+  dataPrefix: string;
+  sourceIds: string[];
+  settings: AppConfig['athena'];
+}
+
+/** Glue database + projected table, results bucket, workgroup and saved queries. */
+export class AuditAthena extends Construct {
+  readonly resultsBucket: s3.Bucket;
+  readonly database: glue.CfnDatabase;
+  readonly table: glue.CfnTable;
+  readonly workGroup: athena.CfnWorkGroup;
+  readonly namedQueries: athena.CfnNamedQuery[];
+
+  constructor(scope: Construct, id: string, props: AuditAthenaProps) {
+    super(scope, id);
+    const { settings } = props;
+
+    this.resultsBucket = new s3.Bucket(this, 'ResultsBucket', {
+      ...SECURE_BUCKET_DEFAULTS,
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: props.key,
+      bucketKeyEnabled: true,
+      // Results are copies of archive data: keep them only as long as someone may download them.
+      lifecycleRules: [
+        {
+          id: 'query-results-expiry',
+          expiration: Duration.days(settings.resultsRetentionDays),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      serverAccessLogsBucket: props.accessLogsBucket,
+      serverAccessLogsPrefix: 'athena-results/',
+    });
+
+    this.database = new glue.CfnDatabase(this, 'Database', {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseInput: {
+        name: settings.databaseName,
+        description: 'Mimecast audit events archived by the Mimecast audit lake',
+      },
+    });
+
+    this.table = new glue.CfnTable(this, 'Table', {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseName: settings.databaseName,
+      tableInput: {
+        name: settings.tableName,
+        description: 'One row per Mimecast audit event (gzip NDJSON, partitioned by source and UTC day)',
+        tableType: 'EXTERNAL_TABLE',
+        parameters: {
+          EXTERNAL: 'TRUE',
+          classification: 'json',
+          compressionType: 'gzip',
+          ...projectionParameters(
+            props.archiveBucket.bucketName,
+            props.dataPrefix,
+            props.sourceIds,
+            settings.projectionStartDate,
+          ),
+        },
+        partitionKeys: [
+          { name: 'source', type: 'string', comment: 'Configured source id' },
+          { name: 'dt', type: 'string', comment: 'UTC day of event_time, YYYY-MM-DD' },
+        ],
+        storageDescriptor: {
+          columns: RECORD_COLUMNS.map((c) => ({ name: c.name, type: c.type })),
+          location: `s3://${props.archiveBucket.bucketName}/${props.dataPrefix}/`,
+          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+          compressed: true,
+          serdeInfo: { serializationLibrary: JSON_SERDE, parameters: { ...SERDE_PARAMETERS } },
+        },
+      },
+    });
+    this.table.addResourceDependency(this.database);
+
+    this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
+      name: settings.workGroupName,
+      description: 'Queries over the Mimecast audit archive (encrypted results, per-query scan limit)',
+      state: 'ENABLED',
+      // Deleting the stack removes the workgroup with its saved queries; the data stays in S3.
+      recursiveDeleteOption: true,
+      workGroupConfiguration: {
+        // Clients cannot override the result location, encryption or scan limit.
+        enforceWorkGroupConfiguration: true,
+        publishCloudWatchMetricsEnabled: true,
+        bytesScannedCutoffPerQuery: Math.round(settings.bytesScannedCutoffPerQueryGB * 1e9),
+        // The saved SQL is written and tested for engine 3 (Trino); a major engine change should be deliberate.
+        engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
+        resultConfiguration: {
+          outputLocation: `s3://${this.resultsBucket.bucketName}/results/`,
+          expectedBucketOwner: Aws.ACCOUNT_ID,
+          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: props.key.keyArn },
+        },
+      },
+    });
+
+    this.namedQueries = SAVED_QUERIES.map((q) => {
+      const named = new athena.CfnNamedQuery(this, q.key, {
+        name: q.name,
+        description: q.description,
+        database: settings.databaseName,
+        // Ref of the workgroup: creates the dependency, and the query lives in this workgroup.
+        workGroup: this.workGroup.ref,
+        queryString: forTable(q.sql, settings.tableName),
+      });
+      named.addResourceDependency(this.table);
+      return named;
+    });
+  }
+}

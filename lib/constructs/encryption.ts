@@ -1,0 +1,67 @@
+/**
+ * The stack's customer-managed KMS key and the narrow way principals get to use it: only
+ * through the AWS services that hold our data (kms:ViaService), never directly.
+ */
+import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+
+/** Services that encrypt our data with the stack key on a caller's behalf. */
+export type KeyService = 's3' | 'dynamodb' | 'secretsmanager' | 'sqs' | 'sns';
+
+/** One customer-managed key for the archive, the cursor table, secrets, queues and the alarm topic. */
+export class StackKey extends Construct {
+  /** The key itself. */
+  readonly key: kms.Key;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.key = new kms.Key(this, 'Key', {
+      description: 'Mimecast audit lake: archive, cursor table, credentials, queues and alarm topic',
+      // Yearly automatic rotation: old key material stays available for decrypting old objects.
+      enableKeyRotation: true,
+      // The archive is encrypted with this key: deleting it would make every object unreadable.
+      removalPolicy: RemovalPolicy.RETAIN,
+      pendingWindow: Duration.days(30),
+    });
+    // CloudWatch alarms publish to the KMS-encrypted SNS topic as the CloudWatch service, so the
+    // key policy (not an IAM role) must let it create data keys; limited to this account's alarms.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublishToEncryptedTopic',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+    );
+  }
+
+  /**
+   * Lets `grantee` use the key with `actions`, but only when the request comes through one of
+   * `services` in this region (kms:ViaService), so the role cannot decrypt data it fetched elsewhere.
+   */
+  grantVia(grantee: iam.IGrantable, actions: string[], services: KeyService[]): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions,
+        resources: [this.key.keyArn],
+        conditions: {
+          StringEquals: { 'kms:ViaService': services.map((s) => `${s}.${Aws.REGION}.amazonaws.com`) },
+        },
+      }),
+    );
+  }
+}
+
+/** An existing secret under a customer-managed key of its own: Decrypt through Secrets Manager only. */
+export function grantForeignSecretKey(role: iam.IGrantable, keyArn: string): void {
+  role.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['kms:Decrypt'],
+      resources: [keyArn],
+      conditions: { StringLike: { 'kms:ViaService': 'secretsmanager.*.amazonaws.com' } },
+    }),
+  );
+}

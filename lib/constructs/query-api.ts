@@ -1,0 +1,184 @@
+/**
+ * The HTTPS endpoint: an API Gateway HTTP API whose every route requires authorization (IAM
+ * SigV4 by default, JWT as an option) in front of the read-only query function.
+ */
+import * as path from 'node:path';
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { QueryEnvironment } from '#core/config/env.js';
+import { METRICS_NAMESPACE } from '#core/observability.js';
+import type { AppConfig } from '../config.js';
+import { acknowledgeFunctionBaseline } from '../nag.js';
+import { cursorKey, FUNCTIONS_DIR, QUERY_SERVICE_NAME } from '../names.js';
+import { grantForeignSecretKey, type StackKey } from './encryption.js';
+import { ProjectFunction } from './project-function.js';
+
+/** The API's routes (issue 5); each is authorized, and so is the catch-all below them. */
+export const API_ROUTES = ['/v1/events', '/v1/categories', '/v1/status', '/v1/openapi.json'] as const;
+
+/**
+ * Lambda stops before API Gateway's 30-second integration limit, and the handler's own deadline
+ * (QUERY_DEADLINE_MS, 25 s by default) stops before Lambda does, so callers get a clean 504.
+ */
+export const QUERY_TIMEOUT = Duration.seconds(29);
+
+/**
+ * The query function mostly waits on Mimecast; 512 MB gives enough CPU to normalise a
+ * 500-event page quickly and keeps cold starts short.
+ */
+export const QUERY_MEMORY_MB = 512;
+
+/** A source as the query function sees it. */
+export interface QuerySource {
+  id: string;
+  secret: secretsmanager.ISecret;
+  secretKmsKeyArn?: string | undefined;
+}
+
+/** Props of the QueryApi. */
+export interface QueryApiProps {
+  sources: QuerySource[];
+  stackKey: StackKey;
+  archiveBucket: s3.IBucket;
+  cursorTable: dynamodb.ITable;
+  dataPrefix: string;
+  api: AppConfig['api'];
+  logRetention: logs.RetentionDays;
+}
+
+/** Access-log line: JSON, one per request, with the request id that also appears in the function's logs. */
+export const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  sourceIp: '$context.identity.sourceIp',
+  userAgent: '$context.identity.userAgent',
+  callerArn: '$context.identity.userArn',
+  jwtSubject: '$context.authorizer.claims.sub',
+  httpMethod: '$context.httpMethod',
+  path: '$context.path',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  protocol: '$context.protocol',
+  responseLength: '$context.responseLength',
+  responseLatencyMs: '$context.responseLatency',
+  integrationLatencyMs: '$context.integrationLatency',
+  integrationError: '$context.integrationErrorMessage',
+  authorizerError: '$context.authorizer.error',
+  error: '$context.error.message',
+} as const;
+
+/** HTTP API + query function. */
+export class QueryApi extends Construct {
+  readonly function: ProjectFunction<QueryEnvironment>;
+  readonly httpApi: apigwv2.HttpApi;
+  readonly stage: apigwv2.HttpStage;
+  readonly accessLogGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: QueryApiProps) {
+    super(scope, id);
+    const [first] = props.sources;
+    if (first === undefined) throw new Error('QueryApi needs at least one source');
+
+    const environment: QueryEnvironment = {
+      MIMECAST_SECRET_ID: first.secret.secretArn,
+      SOURCE_ID: first.id,
+      BUCKET_NAME: props.archiveBucket.bucketName,
+      DATA_PREFIX: props.dataPrefix,
+      CURSOR_TABLE_NAME: props.cursorTable.tableName,
+      // The contract: SOURCES only with several sources; one source is the SOURCE_ID/secret pair.
+      SOURCES:
+        props.sources.length > 1
+          ? Stack.of(this).toJsonString(
+              props.sources.map((s) => ({ id: s.id, secretId: s.secret.secretArn })),
+            )
+          : undefined,
+    };
+    this.function = new ProjectFunction(this, 'Function', {
+      entry: path.join(FUNCTIONS_DIR, 'query', 'handler.ts'),
+      description: 'Mimecast audit lake query API (live search, categories, collector status)',
+      environment,
+      serviceName: QUERY_SERVICE_NAME,
+      metricsNamespace: METRICS_NAMESPACE,
+      memorySize: QUERY_MEMORY_MB,
+      timeout: QUERY_TIMEOUT,
+      logRetention: props.logRetention,
+    });
+    this.grantReadOnly(props);
+    acknowledgeFunctionBaseline(this.function);
+
+    const authorizer =
+      props.api.authMode === 'jwt' && props.api.jwt
+        ? new HttpJwtAuthorizer('JwtAuthorizer', props.api.jwt.issuer, {
+            jwtAudience: props.api.jwt.audience,
+          })
+        : new HttpIamAuthorizer();
+
+    this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
+      description: 'Mimecast audit lake query API',
+      // Every route, including any added later, requires the authorizer unless it says otherwise.
+      defaultAuthorizer: authorizer,
+      // The stage is created below with throttling and access logs.
+      createDefaultStage: false,
+      // The execute-api endpoint is how IAM-signed clients reach the API; there is no custom domain.
+      disableExecuteApiEndpoint: false,
+    });
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention });
+    this.stage = new apigwv2.HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      // The API shares Mimecast's rate limit with the collector: keep callers from exhausting it.
+      throttle: { rateLimit: props.api.throttleRateLimit, burstLimit: props.api.throttleBurstLimit },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup),
+        format: apigw.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+    });
+
+    const integration = new HttpLambdaIntegration('QueryIntegration', this.function, {
+      payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
+    });
+    for (const routePath of API_ROUTES) {
+      this.httpApi.addRoutes({ path: routePath, methods: [apigwv2.HttpMethod.GET], integration, authorizer });
+    }
+    // Everything else also reaches the handler (which answers 404/405 as problem documents), but
+    // only after authorization: an anonymous caller gets API Gateway's 403 and learns nothing.
+    this.httpApi.addRoutes({ path: '/{proxy+}', methods: [apigwv2.HttpMethod.ANY], integration, authorizer });
+  }
+
+  /** Read-only: each source's cursor item, each source's secret, Decrypt through those services. */
+  private grantReadOnly(props: QueryApiProps): void {
+    const role = this.function.executionRole;
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadCursorItemsOfConfiguredSources',
+        actions: ['dynamodb:GetItem'],
+        resources: [props.cursorTable.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': props.sources.map((s) => cursorKey(s.id)) },
+        },
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadSourceSecrets',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: props.sources.map((s) => s.secret.secretArn),
+      }),
+    );
+    props.stackKey.grantVia(role, ['kms:Decrypt', 'kms:DescribeKey'], ['dynamodb', 'secretsmanager']);
+    for (const s of props.sources) {
+      if (s.secretKmsKeyArn) grantForeignSecretKey(role, s.secretKmsKeyArn);
+    }
+  }
+}

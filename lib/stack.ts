@@ -1,0 +1,118 @@
+/**
+ * The Mimecast audit lake stack: wires the constructs together from a validated AppConfig.
+ * Environment-agnostic (no account/region lookups), so `cdk synth` runs offline.
+ */
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { AppConfig } from './config.js';
+import { AuditAthena } from './constructs/athena.js';
+import { SourceCollector } from './constructs/collector.js';
+import { StackKey } from './constructs/encryption.js';
+import { Lake } from './constructs/lake.js';
+import { Monitoring } from './constructs/monitoring.js';
+import { QueryApi } from './constructs/query-api.js';
+
+/** Props of the stack: the validated configuration. */
+export interface MimecastAuditLakeStackProps extends StackProps {
+  config: AppConfig;
+}
+
+/** Everything `cdk deploy` creates. */
+export class MimecastAuditLakeStack extends Stack {
+  readonly stackKey: StackKey;
+  readonly lake: Lake;
+  readonly collectors: SourceCollector[];
+  readonly queryApi: QueryApi;
+  readonly athena: AuditAthena;
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: MimecastAuditLakeStackProps) {
+    super(scope, id, {
+      description:
+        'Mimecast audit lake: audit events archived to S3, queryable with Athena and an authenticated API',
+      ...props,
+    });
+    const { config } = props;
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+
+    this.stackKey = new StackKey(this, 'Encryption');
+    this.lake = new Lake(this, 'Lake', { key: this.stackKey.key, settings: config });
+
+    this.collectors = config.sources.map(
+      (source) =>
+        new SourceCollector(this, `Source-${source.id}`, {
+          source,
+          stackKey: this.stackKey,
+          archiveBucket: this.lake.archiveBucket,
+          cursorTable: this.lake.cursorTable,
+          dataPrefix: config.dataPrefix,
+          lookbackDays: config.lookbackDays,
+          scheduleMinutes: config.scheduleMinutes,
+          logRetention,
+        }),
+    );
+
+    this.queryApi = new QueryApi(this, 'QueryApi', {
+      sources: this.collectors.map((c, i) => ({
+        id: c.sourceId,
+        secret: c.secret,
+        secretKmsKeyArn: config.sources[i]?.secretKmsKeyArn,
+      })),
+      stackKey: this.stackKey,
+      archiveBucket: this.lake.archiveBucket,
+      cursorTable: this.lake.cursorTable,
+      dataPrefix: config.dataPrefix,
+      api: config.api,
+      logRetention,
+    });
+
+    this.athena = new AuditAthena(this, 'Athena', {
+      key: this.stackKey.key,
+      archiveBucket: this.lake.archiveBucket,
+      accessLogsBucket: this.lake.accessLogsBucket,
+      dataPrefix: config.dataPrefix,
+      sourceIds: config.sources.map((s) => s.id),
+      settings: config.athena,
+    });
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      key: this.stackKey.key,
+      alarmEmail: config.alarmEmail,
+      sources: this.collectors.map((c) => ({
+        sourceId: c.sourceId,
+        function: c.function,
+        deadLetterQueue: c.deadLetterQueue,
+      })),
+      scheduleMinutes: config.scheduleMinutes,
+      freshnessThresholdMinutes: config.freshnessThresholdMinutes,
+      queryFunction: this.queryApi.function,
+      httpApi: this.queryApi.httpApi,
+    });
+
+    this.addOutputs(config);
+  }
+
+  private addOutputs(config: AppConfig): void {
+    new CfnOutput(this, 'ApiUrl', {
+      description: 'Query API base URL (requests must be SigV4-signed, or carry a JWT in jwt mode)',
+      value: this.queryApi.stage.url,
+    });
+    new CfnOutput(this, 'ArchiveBucketName', { value: this.lake.archiveBucket.bucketName });
+    new CfnOutput(this, 'CursorTableName', { value: this.lake.cursorTable.tableName });
+    new CfnOutput(this, 'AthenaWorkGroup', { value: this.athena.workGroup.ref });
+    new CfnOutput(this, 'GlueDatabase', { value: config.athena.databaseName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    for (const c of this.collectors) {
+      // Inside the source's construct: its path (hence logical id) is unique even for ids like a-b / ab.
+      new CfnOutput(c, 'SecretArn', {
+        description: c.secretCreated
+          ? `Created empty: put the Mimecast credentials of source "${c.sourceId}" into it`
+          : `Existing secret of source "${c.sourceId}"`,
+        value: c.secret.secretArn,
+      });
+      new CfnOutput(c, 'CollectorFunctionName', { value: c.function.functionName });
+    }
+  }
+}

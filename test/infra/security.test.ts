@@ -1,0 +1,380 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { collectorEnvSchema, queryEnvSchema } from '#core/config/env.js';
+import { COLLECTOR_MEMORY_MB, COLLECTOR_TIMEOUT } from '#lib/constructs/collector.js';
+import { RUNTIME_ENVIRONMENT_KEYS } from '#lib/constructs/project-function.js';
+import {
+  type Built,
+  buildStack,
+  type CfnResourceJson,
+  collectorFunction,
+  environmentOf,
+  flatten,
+  queryFunction,
+  resourcesOf,
+  single,
+} from './helpers.js';
+
+let built: Built;
+let template: Template;
+
+beforeAll(() => {
+  built = buildStack({
+    retentionDays: 3650,
+    transitions: { infrequentAccessAfterDays: 90, glacierInstantRetrievalAfterDays: 180 },
+  });
+  template = built.template;
+});
+
+function keyLogicalId(): string {
+  return single(template, 'AWS::KMS::Key')[0];
+}
+
+function archiveBucket(): [string, CfnResourceJson] {
+  return single(template, 'AWS::S3::Bucket', (r) => r.Properties.VersioningConfiguration !== undefined);
+}
+
+function accessLogsBucket(): [string, CfnResourceJson] {
+  return single(template, 'AWS::S3::Bucket', (_r, id) => id.includes('AccessLogs'));
+}
+
+/** The bucket policy statements of a bucket. */
+function bucketPolicy(bucketId: string): Array<Record<string, unknown>> {
+  const [, policy] = single(
+    template,
+    'AWS::S3::BucketPolicy',
+    (r) => flatten(r.Properties.Bucket) === `<${bucketId}>`,
+  );
+  return (policy.Properties.PolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement;
+}
+
+/** Asserts the policy denies every non-TLS request and TLS below 1.2 on the bucket and its objects. */
+function expectTlsOnly(bucketId: string): void {
+  const statements = bucketPolicy(bucketId);
+  const insecure = statements.find(
+    (s) =>
+      s.Effect === 'Deny' &&
+      (s.Condition as Record<string, Record<string, string>> | undefined)?.Bool?.['aws:SecureTransport'] ===
+        'false',
+  );
+  expect(insecure?.Action).toBe('s3:*');
+  expect(insecure?.Principal).toEqual({ AWS: '*' });
+  expect(((insecure?.Resource ?? []) as unknown[]).map(flatten)).toEqual([
+    `<${bucketId}.Arn>`,
+    `<${bucketId}.Arn>/*`,
+  ]);
+  const oldTls = statements.find(
+    (s) =>
+      s.Effect === 'Deny' &&
+      (s.Condition as Record<string, Record<string, unknown>> | undefined)?.NumericLessThan?.[
+        's3:TlsVersion'
+      ] === 1.2,
+  );
+  expect(oldTls).toBeDefined();
+}
+
+describe('encryption key', () => {
+  it('is customer-managed, rotated and retained', () => {
+    const [, key] = single(template, 'AWS::KMS::Key');
+
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    expect(key.DeletionPolicy).toBe('Retain');
+  });
+
+  it("lets CloudWatch alarms use it for the encrypted topic, and only this account's", () => {
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('archive bucket', () => {
+  it('blocks all public access and enforces bucket-owner ownership', () => {
+    const [, bucket] = archiveBucket();
+
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.Properties.OwnershipControls).toEqual({
+      Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }],
+    });
+  });
+
+  it('is encrypted with the stack key and a bucket key', () => {
+    const [, bucket] = archiveBucket();
+
+    expect(bucket.Properties.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [
+        {
+          BucketKeyEnabled: true,
+          ServerSideEncryptionByDefault: {
+            SSEAlgorithm: 'aws:kms',
+            KMSMasterKeyID: { 'Fn::GetAtt': [keyLogicalId(), 'Arn'] },
+          },
+        },
+      ],
+    });
+  });
+
+  it('is versioned, retained, and logs access to the access-log bucket', () => {
+    const [, bucket] = archiveBucket();
+    const [logsId] = accessLogsBucket();
+
+    expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(bucket.DeletionPolicy).toBe('Retain');
+    expect(bucket.UpdateReplacePolicy).toBe('Retain');
+    expect(bucket.Properties.LoggingConfiguration).toEqual({
+      DestinationBucketName: { Ref: logsId },
+      LogFilePrefix: 'archive/',
+    });
+  });
+
+  it('denies non-TLS and pre-TLS-1.2 requests', () => {
+    expectTlsOnly(archiveBucket()[0]);
+  });
+
+  it('applies the configured retention and transitions, and expires superseded versions', () => {
+    const rules = (
+      archiveBucket()[1].Properties.LifecycleConfiguration as { Rules: Array<Record<string, unknown>> }
+    ).Rules;
+
+    expect(rules).toContainEqual(
+      expect.objectContaining({
+        Status: 'Enabled',
+        ExpirationInDays: 3650,
+        Transitions: [
+          { StorageClass: 'STANDARD_IA', TransitionInDays: 90 },
+          { StorageClass: 'GLACIER_IR', TransitionInDays: 180 },
+        ],
+      }),
+    );
+    expect(rules).toContainEqual(
+      expect.objectContaining({
+        Status: 'Enabled',
+        NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+        ExpiredObjectDeleteMarker: true,
+        AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+      }),
+    );
+  });
+
+  it('keeps data forever when no retention is configured (only superseded versions expire)', () => {
+    const { template: forever } = buildStack();
+    const [, bucket] = single(
+      forever,
+      'AWS::S3::Bucket',
+      (r) => r.Properties.VersioningConfiguration !== undefined,
+    );
+    const rules = (bucket.Properties.LifecycleConfiguration as { Rules: Array<Record<string, unknown>> })
+      .Rules;
+
+    expect(rules.some((r) => 'ExpirationInDays' in r)).toBe(false);
+    expect(rules.some((r) => 'NoncurrentVersionExpiration' in r)).toBe(true);
+  });
+});
+
+describe('access-log bucket', () => {
+  it('is private, SSE-S3 encrypted, TLS-only and expires its logs', () => {
+    const [id, bucket] = accessLogsBucket();
+
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toMatchObject({
+      BlockPublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.Properties.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+    });
+    expect(bucket.Properties.LifecycleConfiguration).toMatchObject({
+      Rules: [expect.objectContaining({ ExpirationInDays: 365 })],
+    });
+    expect(bucket.DeletionPolicy).toBe('Retain');
+    expectTlsOnly(id);
+  });
+
+  it('accepts S3 log delivery through its bucket policy (not ACLs)', () => {
+    const statements = bucketPolicy(accessLogsBucket()[0]);
+
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'logging.s3.amazonaws.com' },
+        Action: 's3:PutObject',
+      }),
+    );
+  });
+});
+
+describe('cursor table', () => {
+  it('has the contract key, on-demand billing, PITR, KMS encryption with the stack key, and is retained', () => {
+    const [, table] = single(template, 'AWS::DynamoDB::Table');
+
+    expect(table.Properties.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
+    expect(table.Properties.AttributeDefinitions).toEqual([{ AttributeName: 'pk', AttributeType: 'S' }]);
+    expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(table.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(table.Properties.SSESpecification).toEqual({
+      SSEEnabled: true,
+      SSEType: 'KMS',
+      KMSMasterKeyId: { 'Fn::GetAtt': [keyLogicalId(), 'Arn'] },
+    });
+    expect(table.Properties.DeletionProtectionEnabled).toBe(true);
+    expect(table.DeletionPolicy).toBe('Retain');
+  });
+});
+
+describe('functions', () => {
+  it.each(['collector', 'query'])(
+    'the %s function runs Node.js 22 on arm64 with tracing and JSON logs',
+    (which) => {
+      const [, fn] = which === 'collector' ? collectorFunction(template, 'default') : queryFunction(template);
+
+      expect(fn.Properties.Runtime).toBe('nodejs22.x');
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+      expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+      expect(fn.Properties.Handler).toBe('index.handler');
+      const logging = fn.Properties.LoggingConfig as Record<string, unknown>;
+      expect(logging.LogFormat).toBe('JSON');
+      const [logGroupId, logGroup] = single(
+        template,
+        'AWS::Logs::LogGroup',
+        (_r, id) => flatten(logging.LogGroup) === `<${id}>`,
+      );
+      expect(logGroupId).toBeTruthy();
+      expect(logGroup.Properties.RetentionInDays).toBe(90);
+      expect(environmentOf(fn).NODE_OPTIONS).toBe('--enable-source-maps');
+    },
+  );
+
+  it('gives the collector reserved concurrency 1, its timeout and memory', () => {
+    const [, fn] = collectorFunction(template, 'default');
+
+    expect(fn.Properties.ReservedConcurrentExecutions).toBe(1);
+    expect(fn.Properties.Timeout).toBe(COLLECTOR_TIMEOUT.toSeconds());
+    expect(fn.Properties.MemorySize).toBe(COLLECTOR_MEMORY_MB);
+  });
+
+  it("sets exactly the collector schema's variables (plus runtime plumbing), and they validate", () => {
+    // Prepare
+    const env = environmentOf(collectorFunction(template, 'default')[1]);
+    const schemaKeys = Object.keys(collectorEnvSchema.shape);
+
+    // Act: CloudFormation references become placeholder strings, as Lambda would resolve them.
+    const resolved = Object.fromEntries(
+      Object.entries(env).map(([k, v]) => [k, typeof v === 'string' ? v : `resolved-${flatten(v)}`]),
+    );
+    const parsed = collectorEnvSchema.safeParse(resolved);
+
+    // Assess
+    expect(Object.keys(env).sort()).toEqual(
+      [
+        ...RUNTIME_ENVIRONMENT_KEYS,
+        'MIMECAST_SECRET_ID',
+        'SOURCE_ID',
+        'BUCKET_NAME',
+        'DATA_PREFIX',
+        'CURSOR_TABLE_NAME',
+        'LOOKBACK_DAYS',
+      ].sort(),
+    );
+    expect(Object.keys(env).filter((k) => !schemaKeys.includes(k))).toEqual([...RUNTIME_ENVIRONMENT_KEYS]);
+    expect(parsed.success).toBe(true);
+    expect(env.SOURCE_ID).toBe('default');
+    expect(env.DATA_PREFIX).toBe('mimecast/audit-events');
+    expect(env.LOOKBACK_DAYS).toBe('60');
+    expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe('MimecastAuditLake');
+  });
+
+  it("sets only the query schema's variables (plus runtime plumbing), and they validate", () => {
+    const env = environmentOf(queryFunction(template)[1]);
+    const schemaKeys = Object.keys(queryEnvSchema.shape);
+    const resolved = Object.fromEntries(
+      Object.entries(env).map(([k, v]) => [k, typeof v === 'string' ? v : `resolved-${flatten(v)}`]),
+    );
+
+    expect(
+      Object.keys(env)
+        .filter((k) => !schemaKeys.includes(k))
+        .sort(),
+    ).toEqual([...RUNTIME_ENVIRONMENT_KEYS].sort());
+    expect(queryEnvSchema.safeParse(resolved).success).toBe(true);
+    // One source: the SOURCE_ID/MIMECAST_SECRET_ID pair, no SOURCES list.
+    expect(env.SOURCES).toBeUndefined();
+  });
+
+  it('routes failed collector invocations, without retries, to the dead-letter queue', () => {
+    const [fnId] = collectorFunction(template, 'default');
+    const [, config] = single(
+      template,
+      'AWS::Lambda::EventInvokeConfig',
+      (r) => flatten(r.Properties.FunctionName) === `<${fnId}>`,
+    );
+    const [queueId] = single(template, 'AWS::SQS::Queue');
+
+    expect(config.Properties.MaximumRetryAttempts).toBe(0);
+    expect(config.Properties.MaximumEventAgeInSeconds).toBe(6 * 3600);
+    expect(
+      flatten(
+        (config.Properties.DestinationConfig as { OnFailure: { Destination: unknown } }).OnFailure
+          .Destination,
+      ),
+    ).toBe(`<${queueId}.Arn>`);
+  });
+});
+
+describe('dead-letter queue, topic and secret', () => {
+  it('encrypts the dead-letter queue with the stack key, keeps messages 14 days, and is TLS-only', () => {
+    const [queueId, queue] = single(template, 'AWS::SQS::Queue');
+
+    expect(queue.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyLogicalId(), 'Arn'] });
+    expect(queue.Properties.MessageRetentionPeriod).toBe(14 * 86400);
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: queueId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('encrypts the alarm topic with the stack key and denies non-TLS publishing', () => {
+    const [topicId, topic] = single(template, 'AWS::SNS::Topic');
+
+    expect(topic.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyLogicalId(), 'Arn'] });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topicId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('creates an empty secret (no generated value) encrypted with the stack key', () => {
+    const [, secret] = single(template, 'AWS::SecretsManager::Secret');
+
+    expect(secret.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyLogicalId(), 'Arn'] });
+    expect(secret.Properties).not.toHaveProperty('GenerateSecretString');
+    expect(secret.Properties).not.toHaveProperty('SecretString');
+  });
+
+  it('retains every stateful resource when the stack is deleted', () => {
+    for (const type of ['AWS::S3::Bucket', 'AWS::DynamoDB::Table', 'AWS::KMS::Key']) {
+      for (const [id, r] of Object.entries(resourcesOf(template, type))) {
+        expect({ id, policy: r.DeletionPolicy }).toEqual({ id, policy: 'Retain' });
+      }
+    }
+  });
+});
