@@ -110,7 +110,11 @@ export interface CursorStore {
     },
   ): Promise<CursorState>;
   /** Records the last error (kind + safe message) without touching watermark or pending. */
-  recordError(sourceId: string, owner: string, error: { at: string; kind: string; message: string }): Promise<void>;
+  recordError(
+    sourceId: string,
+    owner: string,
+    error: { at: string; kind: string; message: string },
+  ): Promise<void>;
   /** Releases the lease if `owner` still holds it; records `lastRunAt`. */
   releaseLease(sourceId: string, owner: string, at: string): Promise<void>;
 }

@@ -1,0 +1,30 @@
+/**
+ * Where malformed events go: verbatim, gzip NDJSON, one object per window under
+ * `<DATA_PREFIX>-malformed/source=<id>/<start>_<end>.ndjson.gz`. The key is deterministic (a
+ * redone window overwrites it) and lies outside the Glue table's location, so Athena never
+ * reads these lines as records, yet an operator can still find and inspect them.
+ */
+import { gzipSync } from 'node:zlib';
+import type { RawAuditEvent } from '#core/mimecast/types.js';
+import { toCompactUtc } from '#core/time.js';
+
+/** `<DATA_PREFIX>-malformed/source=<id>/`: every quarantine object of one source. */
+export function quarantinePrefix(dataPrefix: string, sourceId: string): string {
+  return `${dataPrefix}-malformed/source=${sourceId}/`;
+}
+
+/** The quarantine object of one window. */
+export function quarantineKey(
+  dataPrefix: string,
+  sourceId: string,
+  window: { start: Date; end: Date },
+): string {
+  return `${quarantinePrefix(dataPrefix, sourceId)}${toCompactUtc(window.start)}_${toCompactUtc(window.end)}.ndjson.gz`;
+}
+
+/** gzip NDJSON of the events exactly as Mimecast sent them. */
+export function encodeQuarantine(events: readonly RawAuditEvent[]): Uint8Array {
+  const text = events.map((event) => `${JSON.stringify(event)}\n`).join('');
+  const body = gzipSync(Buffer.from(text, 'utf8'));
+  return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+}
