@@ -30,7 +30,9 @@ export function toUtcDate(date: Date): string {
  */
 export function parseMimecastTime(value: unknown): number | undefined {
   if (typeof value !== 'string') return undefined;
-  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$/.exec(value.trim());
+  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$/.exec(
+    value.trim(),
+  );
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s, frac, zone] = m;
   let offsetMin = 0;

@@ -94,7 +94,10 @@ export function querySources(config: QueryConfig): SourceConfig[] {
  * Parses an environment; on failure throws an Error that names each bad variable and why,
  * never echoing values (a secret ARN is not secret, but other variables might be).
  */
-export function parseEnvironment<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.output<S> {
+export function parseEnvironment<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined>,
+): z.output<S> {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
