@@ -7,6 +7,7 @@
  */
 import { relative } from 'node:path';
 import type { RunSummary } from '#core/sync/index.js';
+import { type LocalQueryApi, printExampleCurlCommands, startLocalQueryApi } from './query-adapter.js';
 import { summariseArchive } from './runtime/archive-summary.js';
 import { parseStartArgs, type StartOptions, StartUsageError, USAGE } from './runtime/args.js';
 import { type LocalEnvironment, startLocalEnvironment } from './runtime/environment.js';
@@ -31,6 +32,12 @@ async function loadCollectorHandler(env: Record<string, string>): Promise<Collec
   Object.assign(process.env, env);
   const module = await import('../functions/collector/handler.js');
   return (event, context) => module.handler(event, context) as Promise<RunSummary>;
+}
+
+/** Serves the real query handler on loopback (imported after the environment is in place, like the collector). */
+async function startQueryApi(port: number): Promise<LocalQueryApi> {
+  const module = await import('../functions/query/handler.js');
+  return startLocalQueryApi({ handler: module.handler, port });
 }
 
 function describeError(err: unknown): string {
@@ -71,8 +78,14 @@ export async function start(options: StartOptions): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  let api: LocalQueryApi | undefined;
   try {
     const handler = await loadCollectorHandler(environment.env);
+    if (!options.once) {
+      // The query API is for a running system; `--once` is a batch job and exits when caught up.
+      api = await startQueryApi(options.apiPort);
+      printExampleCurlCommands(api.url, (line) => say(line));
+    }
     const result = await runSchedule({
       handler,
       once: options.once,
@@ -104,6 +117,7 @@ export async function start(options: StartOptions): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await api?.close();
     await environment.close();
   }
 }

@@ -19,6 +19,8 @@ Options:
   --lookback-days <n>     first-run backfill, 1-60                         default 60
   --events-per-day <n>    simulator: average events per day                default 1000
   --seed <n>              simulator: seed of events and credentials        default 1
+  --api-port <port>       local query API on http://127.0.0.1:<port>       default 8787
+                          (0 picks a free port; not started with --once)
   --verbose               show the handler's own JSON log lines (info level)
   --help                  show this text
 
@@ -36,6 +38,8 @@ export interface StartOptions {
   lookbackDays: number;
   eventsPerDay: number;
   seed: number;
+  /** Port of the local query API (0 = any free port). */
+  apiPort: number;
   verbose: boolean;
 }
 
@@ -70,6 +74,7 @@ export function parseStartArgs(argv: readonly string[]): StartCommand {
         'lookback-days': { type: 'string' },
         'events-per-day': { type: 'string' },
         seed: { type: 'string' },
+        'api-port': { type: 'string' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -92,6 +97,7 @@ export function parseStartArgs(argv: readonly string[]): StartCommand {
       lookbackDays: integer('lookback-days', text('lookback-days'), 60, 1, 60),
       eventsPerDay: integer('events-per-day', text('events-per-day'), 1000, 0, 1_000_000),
       seed: integer('seed', text('seed'), 1, 0, 2 ** 31),
+      apiPort: integer('api-port', text('api-port'), 8787, 0, 65_535),
       verbose: values.verbose === true,
     },
   };

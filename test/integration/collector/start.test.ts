@@ -134,7 +134,7 @@ describe('npm start against "real" Mimecast credentials', () => {
 });
 
 describe('npm start on a schedule', () => {
-  it('stops cleanly on Ctrl-C after a run, saving the cursor', async () => {
+  it('serves the query API beside the collector and stops cleanly on Ctrl-C, saving the cursor', async () => {
     // Prepare
     const dir = await mkdtemp(join(tmpdir(), 'npm-start-sigint-'));
     const child = spawn(
@@ -151,6 +151,8 @@ describe('npm start on a schedule', () => {
         '1',
         '--events-per-day',
         '50',
+        '--api-port',
+        '0',
       ],
       { cwd: process.cwd(), env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -166,11 +168,18 @@ describe('npm start on a schedule', () => {
     try {
       // Act
       await firstRun;
+      const apiUrl = /Query API[^:]*: (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+      const status = await fetch(`${apiUrl}/v1/status`);
+      const body = (await status.json()) as { sources?: Array<{ id?: string; watermark?: string }> };
       child.kill('SIGINT');
       const code = await exited;
 
       // Assess
       expect(code).toBe(0);
+      expect(apiUrl).toBeDefined();
+      expect(output).toContain(`curl`);
+      expect(status.status).toBe(200);
+      expect(body.sources?.[0]?.watermark).toMatch(/^\d{4}-\d{2}-\d{2}T/);
       expect(output).toMatch(/Stopping after the current window/);
       expect(JSON.parse(await readFile(join(dir, 'cursor.json'), 'utf8'))).toHaveProperty('watermark');
     } finally {
@@ -192,6 +201,7 @@ describe('npm start arguments', () => {
         lookbackDays: 60,
         eventsPerDay: 1000,
         seed: 1,
+        apiPort: 8787,
         verbose: false,
       },
     });
@@ -209,6 +219,8 @@ describe('npm start arguments', () => {
         's.json',
         '--lookback-days',
         '7',
+        '--api-port',
+        '0',
         '--verbose',
       ]),
     ).toMatchObject({
@@ -219,6 +231,7 @@ describe('npm start arguments', () => {
         dataDir: 'd',
         secretFile: 's.json',
         lookbackDays: 7,
+        apiPort: 0,
         verbose: true,
       },
     });
