@@ -1,39 +1,19 @@
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Fault } from '#local/mimecast-sim/index.js';
-import type { StandinsWithClients } from '#test/support/standins.js';
 import {
-  type CollectorUnderTest,
   cursorOf,
   expectExactlyOnce,
   failingCommit,
   failingPut,
   readArchive,
-  startAws,
-  startCollector,
   T0,
+  useCollectors,
   windowOfKey,
 } from './harness.js';
 
-let aws: StandinsWithClients;
-const started: CollectorUnderTest[] = [];
-const collector = async (
-  ...args: Parameters<typeof startCollector> extends [unknown, ...infer R] ? R : never
-) => {
-  const c = await startCollector(aws, ...args);
-  started.push(c);
-  return c;
-};
-
-beforeAll(async () => {
-  aws = await startAws();
-});
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((c) => c.close()));
-});
-afterAll(async () => {
-  await aws.close();
-});
+const fx = useCollectors();
+const collector = fx.collector;
 
 describe('collector: crashes', () => {
   it('redoes a window whose objects were written but whose commit never happened, without duplicates', async () => {
@@ -42,7 +22,7 @@ describe('collector: crashes', () => {
     const cursor = failingCommit(c.cursor, 3);
     const crash = await c.run({ cursor }).catch((err: unknown) => err);
     const afterCrash = await cursorOf(c);
-    const keysAfterCrash = (await readArchive(aws, c.settings.SOURCE_ID)).objects.map((o) => o.key);
+    const keysAfterCrash = (await readArchive(fx.aws, c.settings.SOURCE_ID)).objects.map((o) => o.key);
 
     // Act
     const summary = await c.run();
@@ -53,7 +33,7 @@ describe('collector: crashes', () => {
     const pendingWindow = `${afterCrash.pending?.start.replace(/[-:]/g, '')}`;
     expect(keysAfterCrash.some((key) => windowOfKey(key).startsWith(pendingWindow))).toBe(true);
     expect(summary.stopReason).toBe('caught_up');
-    await expectExactlyOnce(aws, c);
+    await expectExactlyOnce(fx.aws, c);
   });
 
   it('redoes a window that crashed after the first of its two daily objects', async () => {
@@ -72,7 +52,7 @@ describe('collector: crashes', () => {
     // Assess
     expect(crash).toMatchObject({ kind: 'storage' });
     expect(objects.failedKey).toBeDefined();
-    await expectExactlyOnce(aws, c);
+    await expectExactlyOnce(fx.aws, c);
   });
 
   it('lets only one of two simultaneous invocations work; the other steps aside', async () => {
@@ -84,7 +64,7 @@ describe('collector: crashes', () => {
 
     // Assess
     expect([a.stopReason, b.stopReason].sort()).toEqual(['caught_up', 'lease_held']);
-    await expectExactlyOnce(aws, c);
+    await expectExactlyOnce(fx.aws, c);
   });
 
   it('starts no window when the time budget is nearly exhausted', async () => {
@@ -99,7 +79,7 @@ describe('collector: crashes', () => {
     const state = await cursorOf(c);
     expect(state.pending).toBeUndefined();
     expect(state.watermark).toBeUndefined();
-    expect(await readArchive(aws, c.settings.SOURCE_ID)).toMatchObject({ ids: [] });
+    expect(await readArchive(fx.aws, c.settings.SOURCE_ID)).toMatchObject({ ids: [] });
   });
 
   it('stops between whole windows when time runs short, and the next run continues', async () => {
@@ -123,7 +103,7 @@ describe('collector: crashes', () => {
     expect(first.windows).toBeGreaterThan(0);
     expect(afterFirst.pending).toBeUndefined();
     expect(second.stopReason).toBe('caught_up');
-    await expectExactlyOnce(aws, c);
+    await expectExactlyOnce(fx.aws, c);
   });
 });
 
@@ -189,10 +169,10 @@ describe('collector: randomised faults and crashes', () => {
               putCrash === null ? c.objects : failingPut(c.objects, (_k, _p, n) => n === putCrash);
             await c.run({ cursor, objects }).catch(() => undefined);
             await c.runUntilCaughtUp(100);
-            await expectExactlyOnce(aws, c);
+            await expectExactlyOnce(fx.aws, c);
             c.clock.advance(draw.hoursLater * 3_600_000);
             await c.runUntilCaughtUp(100);
-            await expectExactlyOnce(aws, c);
+            await expectExactlyOnce(fx.aws, c);
           } finally {
             await c.close();
           }

@@ -1,37 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Fault } from '#local/mimecast-sim/index.js';
 import { createTestClock } from '#test/support/clock.js';
-import type { StandinsWithClients } from '#test/support/standins.js';
-import {
-  type CollectorUnderTest,
-  cursorOf,
-  expectExactlyOnce,
-  HOUR,
-  startAws,
-  startCollector,
-  T0,
-  withPageHook,
-} from './harness.js';
+import { cursorOf, expectExactlyOnce, HOUR, T0, useCollectors, withPageHook } from './harness.js';
 
-let aws: StandinsWithClients;
-const started: CollectorUnderTest[] = [];
-const collector = async (
-  ...args: Parameters<typeof startCollector> extends [unknown, ...infer R] ? R : never
-) => {
-  const c = await startCollector(aws, ...args);
-  started.push(c);
-  return c;
-};
-
-beforeAll(async () => {
-  aws = await startAws();
-});
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((c) => c.close()));
-});
-afterAll(async () => {
-  await aws.close();
-});
+const fx = useCollectors();
+const collector = fx.collector;
 
 describe('collector: transient Mimecast faults are retried within the run', () => {
   it.each<[string, Fault, number]>([
@@ -57,7 +30,7 @@ describe('collector: transient Mimecast faults are retried within the run', () =
     if (fault.type === 'rate_limit') {
       expect(c.waits.filter((w) => w.kind === 'rate_limited').map((w) => w.waitMs)).toEqual([150, 150]);
     }
-    await expectExactlyOnce(aws, c);
+    await expectExactlyOnce(fx.aws, c);
   });
 
   it('takes a fresh OAuth token when Mimecast rejects the cached one mid-run', async () => {
@@ -74,7 +47,7 @@ describe('collector: transient Mimecast faults are retried within the run', () =
     expect(summary.stopReason).toBe('caught_up');
     expect(c.waits.some((w) => w.kind === 'authentication')).toBe(true);
     expect(c.sim.requests().filter((r) => r.endpoint === 'oauth-token')).toHaveLength(2);
-    await expectExactlyOnce(aws, c);
+    await expectExactlyOnce(fx.aws, c);
   });
 
   it('recovers when the token expires on the server before the client expected (clock skew)', async () => {
@@ -92,7 +65,7 @@ describe('collector: transient Mimecast faults are retried within the run', () =
     // Assess
     expect(summary.stopReason).toBe('caught_up');
     expect(c.sim.requests().filter((r) => r.endpoint === 'oauth-token').length).toBeGreaterThanOrEqual(2);
-    await expectExactlyOnce(aws, c);
+    await expectExactlyOnce(fx.aws, c);
   });
 });
 
@@ -112,7 +85,7 @@ describe('collector: faults that end the run leave the cursor for the next run',
     expect(c.metrics.total('ThrottledStops')).toBe(1);
     expect(pendingAfter).toBeDefined();
     expect(next.stopReason).toBe('caught_up');
-    await expectExactlyOnce(aws, c);
+    await expectExactlyOnce(fx.aws, c);
   });
 
   it.each<[string, Fault, string]>([
@@ -149,7 +122,7 @@ describe('collector: faults that end the run leave the cursor for the next run',
       expect(afterFailure.lastError).toMatchObject({ kind });
       expect(afterFailure.lease).toBeUndefined();
       expect(recovery.stopReason).toBe('caught_up');
-      await expectExactlyOnce(aws, c);
+      await expectExactlyOnce(fx.aws, c);
     },
   );
 
@@ -166,6 +139,6 @@ describe('collector: faults that end the run leave the cursor for the next run',
     expect(failure).toMatchObject({ kind: 'retryable' });
     expect(c.metrics.total('RunFailures')).toBe(1);
     expect(recovery.stopReason).toBe('caught_up');
-    await expectExactlyOnce(aws, c);
+    await expectExactlyOnce(fx.aws, c);
   });
 });

@@ -4,7 +4,7 @@
  * SOURCE_ID, so its cursor item and S3 prefix are its own), and the exactly-once check.
  */
 import { randomUUID } from 'node:crypto';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { NDJSON_CONTENT_TYPE } from '#core/archive/encode.js';
 import { parseObjectKey } from '#core/archive/layout.js';
 import { normaliseEvent } from '#core/archive/normalise.js';
@@ -330,6 +330,41 @@ export function withPageHook(
         yield page;
         afterPage(pages);
       }
+    },
+  };
+}
+
+/**
+ * Per-file fixture: starts the stand-ins once for the file, closes every collector a test started
+ * after that test, and the stand-ins after the file.
+ */
+export function useCollectors(): {
+  readonly aws: StandinsWithClients;
+  collector(options?: CollectorOptions): Promise<CollectorUnderTest>;
+} {
+  let aws: StandinsWithClients | undefined;
+  const started: CollectorUnderTest[] = [];
+  beforeAll(async () => {
+    aws = await startAws();
+  });
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((c) => c.close()));
+  });
+  afterAll(async () => {
+    await aws?.close();
+  });
+  const ready = (): StandinsWithClients => {
+    if (!aws) throw new Error('the stand-ins start in beforeAll');
+    return aws;
+  };
+  return {
+    get aws() {
+      return ready();
+    },
+    async collector(options) {
+      const c = await startCollector(ready(), options);
+      started.push(c);
+      return c;
     },
   };
 }

@@ -1,43 +1,23 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { settleHorizon } from '#core/sync/index.js';
 import { toUtcDate } from '#core/time.js';
 import { mirrorS3ToDir, readArchiveWithDuckDb } from '#test/support/archive.js';
-import type { StandinsWithClients } from '#test/support/standins.js';
 import {
-  type CollectorUnderTest,
   cursorOf,
   DAY,
   expectExactlyOnce,
   HOUR,
   PREFIX,
-  startAws,
-  startCollector,
   T0,
+  useCollectors,
   wellFormedIds,
 } from './harness.js';
 
-let aws: StandinsWithClients;
-const started: CollectorUnderTest[] = [];
-const collector = async (
-  ...args: Parameters<typeof startCollector> extends [unknown, ...infer R] ? R : never
-) => {
-  const c = await startCollector(aws, ...args);
-  started.push(c);
-  return c;
-};
-
-beforeAll(async () => {
-  aws = await startAws();
-});
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((c) => c.close()));
-});
-afterAll(async () => {
-  await aws.close();
-});
+const fx = useCollectors();
+const collector = fx.collector;
 
 describe('collector: backfill and incremental runs', () => {
   it('backfills 60 days on the first run, then collects only new events, each exactly once', async () => {
@@ -49,10 +29,10 @@ describe('collector: backfill and incremental runs', () => {
 
     // Act: the first run, then two later runs as time passes.
     const first = await c.run();
-    const afterFirst = await expectExactlyOnce(aws, c);
+    const afterFirst = await expectExactlyOnce(fx.aws, c);
     c.clock.advance(2 * HOUR);
     const second = await c.run();
-    await expectExactlyOnce(aws, c);
+    await expectExactlyOnce(fx.aws, c);
     c.clock.advance(DAY + 17 * 60_000);
     const third = await c.run();
 
@@ -67,7 +47,7 @@ describe('collector: backfill and incremental runs', () => {
     expect(state.watermark).toBe(
       new Date(settleHorizon(c.clock.now(), 300)).toISOString().replace('.000Z', 'Z'),
     );
-    await expectExactlyOnce(aws, c);
+    await expectExactlyOnce(fx.aws, c);
   });
 
   it('writes records with the contract fields, taken from the raw events', async () => {
@@ -91,7 +71,7 @@ describe('collector: backfill and incremental runs', () => {
     await c.run();
 
     // Assess
-    const archive = await expectExactlyOnce(aws, c);
+    const archive = await expectExactlyOnce(fx.aws, c);
     const record = archive.records.find((r) => r.id === 'hand-made-1');
     expect(record).toEqual({
       id: 'hand-made-1',
@@ -117,7 +97,12 @@ describe('collector: backfill and incremental runs', () => {
 
     try {
       // Act
-      await mirrorS3ToDir(aws.s3, aws.standins.bucket, `${PREFIX}/source=${c.settings.SOURCE_ID}/`, dir);
+      await mirrorS3ToDir(
+        fx.aws.s3,
+        fx.aws.standins.bucket,
+        `${PREFIX}/source=${c.settings.SOURCE_ID}/`,
+        dir,
+      );
       const readout = await readArchiveWithDuckDb(join(dir, PREFIX));
 
       // Assess
@@ -152,7 +137,7 @@ describe('collector: the edges of time', () => {
     }
 
     // Assess
-    await expectExactlyOnce(aws, c);
+    await expectExactlyOnce(fx.aws, c);
   });
 
   it('keeps each of many events that share the boundary second of two windows exactly once', async () => {
@@ -178,7 +163,7 @@ describe('collector: the edges of time', () => {
     await c.run();
 
     // Assess
-    const archive = await expectExactlyOnce(aws, c);
+    const archive = await expectExactlyOnce(fx.aws, c);
     const edgeKeys = archive.objects
       .filter((o) => o.records.some((r) => r.id.startsWith('edge-')))
       .map((o) => o.key);
@@ -195,7 +180,7 @@ describe('collector: the edges of time', () => {
 
     // Assess
     expect(summary.stopReason).toBe('caught_up');
-    await expectExactlyOnce(aws, c);
+    await expectExactlyOnce(fx.aws, c);
     const emptyPages = c.sim.requests().filter((r) => r.endpoint === 'get-audit-events' && r.returned === 0);
     expect(emptyPages.length).toBeLessThanOrEqual(summary.windows);
   });
@@ -225,6 +210,6 @@ describe('collector: the edges of time', () => {
     expect(c.log.lines.some((l) => l.level === 'warn' && l.extra?.gapStart === before.watermark)).toBe(true);
     expect(c.metrics.total('GapSeconds')).toBe((gapEnd - Date.parse(before.watermark ?? '')) / 1000);
     const resumed = wellFormedIds(c.sim.groundTruth(new Date(gapEnd), new Date(after.watermark ?? '')));
-    await expectExactlyOnce(aws, c, [...archivedBefore, ...resumed]);
+    await expectExactlyOnce(fx.aws, c, [...archivedBefore, ...resumed]);
   });
 });
