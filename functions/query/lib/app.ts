@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { type QueryConfig, querySources, type SourceConfig } from '#core/config/env.js';
 import type { Clock, CursorStore } from '#core/ports.js';
 import { CategoryCache, listCategories } from './categories.js';

@@ -3,7 +3,7 @@
  * filtered to `start ≤ event_time < end` like the collector.
  */
 
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { normaliseEvent } from '#core/archive/normalise.js';
 import type { AuditRecord } from '#core/archive/record.js';
 import type { SourceConfig } from '#core/config/env.js';
