@@ -159,6 +159,35 @@ describe('createMimecastClient (request bookkeeping)', () => {
     expect(ids).toEqual(['from-start', 'from-A']);
   });
 
+  it('reads one page ahead while the caller works, and aborts the read-ahead when the caller stops', async () => {
+    // Prepare: an endless chain of pages; requests are recorded with their abort signals.
+    const signals: AbortSignal[] = [];
+    let served = 0;
+    const fetch = async (input: string, init: RequestInit) => {
+      if (input.endsWith('/oauth/token')) return tokenAnswer(1);
+      if (init.signal) signals.push(init.signal);
+      served += 1;
+      return json({ meta: { pagination: { next: `p${served}` } }, data: [{ id: `e${served}` }] });
+    };
+    const client = createMimecastClient(OAUTH, { fetch, clock: createTestClock(T0) });
+    const pages = client.auditEventPages(
+      { start: new Date(T0 - 3_600_000), end: new Date(T0) },
+      { deadline: T0 + 60_000 },
+    );
+
+    // Act: take the first page, then let the event loop run while "processing" it.
+    const first = await pages.next();
+    await new Promise((resolve) => setImmediate(resolve));
+    const requestedWhileProcessing = served;
+    await pages.return(undefined);
+
+    // Assess
+    expect(first.value?.events).toEqual([{ id: 'e1' }]);
+    expect(requestedWhileProcessing).toBe(2);
+    expect(signals.at(-1)?.aborted).toBe(true);
+    expect(served).toBe(2);
+  });
+
   it('rejects unusable options and secrets as configuration errors', () => {
     expect(() => createMimecastClient(OAUTH, { pageSize: 0 })).toThrow(ConfigurationError);
     expect(() => createMimecastClient(OAUTH, { retry: { maxAttempts: 1.5 } })).toThrow(ConfigurationError);
