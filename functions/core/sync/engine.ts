@@ -29,6 +29,7 @@ import { toIsoSeconds } from '#core/time.js';
 import { WindowBatch } from './batch.js';
 import { backfillPercent, planWindow, type WindowPlan, windowSeconds } from './plan.js';
 import { encodeQuarantine, quarantineKey } from './quarantine.js';
+import { WindowSearch } from './read-ahead.js';
 import type { SyncSettings } from './settings.js';
 import type { RunSummary, StopReason } from './summary.js';
 import type { SyncLogger, SyncMetrics } from './telemetry.js';
@@ -98,9 +99,9 @@ export async function runSync(
 /** Which kind of step was running, to name failures that are not Mimecast's. */
 type Phase = 'credentials' | 'cursor' | 'fetch' | 'storage';
 
-type WindowOutcome =
-  | { overflow: true; nextSeconds: number }
-  | { overflow: false; kept: number; lengthSeconds: number; state: CursorState };
+type Drained = { overflow: true; nextSeconds: number } | { overflow: false; batch: WindowBatch };
+
+type ActivePlan = Exclude<WindowPlan, { kind: 'caught_up' }>;
 
 interface Failure {
   kind: string;
@@ -174,76 +175,118 @@ class SyncRun {
     let state = initial;
     let size = initialWindowSeconds(state.windowSeconds, settings.MAX_WINDOW_SECONDS);
     let lastWindowMs = MIN_WINDOW_BUDGET_MS;
+    // The next window's search, started while the current window is written and committed.
+    let readAhead: WindowSearch | undefined;
     // Set after a fresh window overflowed: its pending entry is ours and nothing was written
     // under its keys, so it is replanned smaller instead of redone.
     let replanPending = false;
 
-    for (;;) {
-      const remaining = this.budget.remainingMs();
-      if (remaining - Math.max(lastWindowMs, MIN_WINDOW_BUDGET_MS) < settings.SAFETY_MARGIN_MS) {
-        log.info('Stopping: not enough time left for another window', { remainingMs: remaining });
-        return 'time_budget';
-      }
+    try {
+      for (;;) {
+        const remaining = this.budget.remainingMs();
+        if (!this.timeForAnotherWindow(remaining, lastWindowMs)) {
+          log.info('Stopping: not enough time left for another window', { remainingMs: remaining });
+          return 'time_budget';
+        }
 
-      const now = clock.now();
-      this.phase = 'cursor';
-      // A replanned window starts where the overflowed one did (already clamped to the history
-      // floor, with any gap already recorded), so it is planned as if the watermark were there.
-      const basis =
-        replanPending && state.pending
-          ? { ...state, watermark: state.pending.start, pending: undefined }
-          : state;
-      const plan = planWindow(basis, now, settings, size);
-      replanPending = false;
-      if (plan.kind === 'caught_up') return 'caught_up';
+        const now = clock.now();
+        this.phase = 'cursor';
+        // A replanned window starts where the overflowed one did (already clamped to the history
+        // floor, with any gap already recorded), so it is planned as if the watermark were there.
+        const basis =
+          replanPending && state.pending
+            ? { ...state, watermark: state.pending.start, pending: undefined }
+            : state;
+        const plan = planWindow(basis, now, settings, size);
+        replanPending = false;
+        if (plan.kind === 'caught_up') return 'caught_up';
 
-      if (plan.kind === 'fresh') {
-        state = await cursor.savePending(state, owner, {
-          pending: plan.pending,
-          windowSeconds: size,
-          ...(plan.backfillFrom === undefined ? {} : { backfillFrom: plan.backfillFrom }),
-          ...(plan.gap === undefined ? {} : { gap: plan.gap }),
-        });
-      } else if (plan.gap) {
-        // Same pending window (same keys), only the gap is new.
-        state = await cursor.savePending(state, owner, { pending: plan.pending, gap: plan.gap });
-      } else {
-        log.info('Redoing the pending window left by an earlier run', {
-          windowStart: plan.pending.start,
-          windowEnd: plan.pending.end,
-        });
-      }
-      this.state = state;
-      if (plan.gap) this.reportGap(plan.gap);
+        if (plan.kind === 'fresh') {
+          state = await cursor.savePending(state, owner, {
+            pending: plan.pending,
+            windowSeconds: size,
+            ...(plan.backfillFrom === undefined ? {} : { backfillFrom: plan.backfillFrom }),
+            ...(plan.gap === undefined ? {} : { gap: plan.gap }),
+          });
+        } else if (plan.gap) {
+          // Same pending window (same keys), only the gap is new.
+          state = await cursor.savePending(state, owner, { pending: plan.pending, gap: plan.gap });
+        } else {
+          log.info('Redoing the pending window left by an earlier run', {
+            windowStart: plan.pending.start,
+            windowEnd: plan.pending.end,
+          });
+        }
+        this.state = state;
+        if (plan.gap) this.reportGap(plan.gap);
 
-      const outcome = await this.processWindow(plan, state, client);
-      lastWindowMs = remaining - this.budget.remainingMs();
-      if (outcome.overflow) {
-        size = outcome.nextSeconds;
-        replanPending = true;
-        continue;
+        const fetchStartMs = plan.kind === 'redo' ? plan.fetchStartMs : plan.startMs;
+        const search = readAhead?.covers(fetchStartMs, plan.endMs) ? readAhead : undefined;
+        if (!search) readAhead?.cancel();
+        readAhead = undefined;
+        const drained = await this.drain(plan, fetchStartMs, client, search);
+        if (drained.overflow) {
+          size = drained.nextSeconds;
+          replanPending = true;
+          lastWindowMs = remaining - this.budget.remainingMs();
+          continue;
+        }
+        const { batch } = drained;
+        const lengthSeconds = (plan.endMs - fetchStartMs) / 1000;
+        size = nextWindowSeconds(
+          size,
+          batch.records.length,
+          lengthSeconds,
+          settings.MAX_EVENTS_PER_WINDOW,
+          settings.MAX_WINDOW_SECONDS,
+        );
+        // Start the next window's search now: its first page then arrives while this window is
+        // written and committed. Only if that window is certain to be planned next (same bounds).
+        if (this.timeForAnotherWindow(this.budget.remainingMs(), remaining - this.budget.remainingMs())) {
+          readAhead = this.startNextSearch(client, state, plan, size);
+        }
+        state = await this.persist(plan, state, batch);
+        this.state = state;
+        lastWindowMs = remaining - this.budget.remainingMs();
       }
-      state = outcome.state;
-      this.state = state;
-      size = nextWindowSeconds(
-        size,
-        outcome.kept,
-        outcome.lengthSeconds,
-        settings.MAX_EVENTS_PER_WINDOW,
-        settings.MAX_WINDOW_SECONDS,
-      );
+    } finally {
+      // Stopped (caught up, out of time, or failed) with a search still running: nobody reads it.
+      readAhead?.cancel();
     }
   }
 
-  /** Drains, writes and commits one window (or reports that a fresh one overflowed). */
-  private async processWindow(
-    plan: Exclude<WindowPlan, { kind: 'caught_up' }>,
-    state: CursorState,
+  /** Whether the remaining time allows one more window like the last one, plus the safety margin. */
+  private timeForAnotherWindow(remainingMs: number, lastWindowMs: number): boolean {
+    return remainingMs - Math.max(lastWindowMs, MIN_WINDOW_BUDGET_MS) >= this.settings.SAFETY_MARGIN_MS;
+  }
+
+  /** The search of the window that will follow `plan` once it is committed, if there is one. */
+  private startNextSearch(
     client: MimecastClient,
-  ): Promise<WindowOutcome> {
-    const { clock, cursor, objects, owner, log } = this.deps;
+    state: CursorState,
+    plan: ActivePlan,
+    size: number,
+  ): WindowSearch | undefined {
+    const after = { ...state, watermark: plan.pending.end, pending: undefined };
+    const next = planWindow(after, this.deps.clock.now(), this.settings, size);
+    if (next.kind !== 'fresh') return undefined;
+    return new WindowSearch(client, next.startMs, next.endMs, this.settings.PAGE_SIZE, this.fetchDeadline());
+  }
+
+  /** The client's deadline for the rest of this invocation. */
+  private fetchDeadline(): number {
+    return this.deps.clock.now() + this.budget.remainingMs() - this.settings.SAFETY_MARGIN_MS;
+  }
+
+  /** Reads every page of a window into a batch (or reports that a fresh window overflowed). */
+  private async drain(
+    plan: ActivePlan,
+    fetchStartMs: number,
+    client: MimecastClient,
+    started: WindowSearch | undefined,
+  ): Promise<Drained> {
+    const { clock, log } = this.deps;
     const { settings } = this;
-    const fetchStartMs = plan.kind === 'redo' ? plan.fetchStartMs : plan.startMs;
     const lengthSeconds = (plan.endMs - fetchStartMs) / 1000;
     // Only a fresh window may be cut short: nothing has been written under its keys yet.
     // A one-second window cannot be split further, so it is taken whole.
@@ -258,13 +301,10 @@ class SyncRun {
 
     if (fetchStartMs < plan.endMs) {
       this.phase = 'fetch';
-      this.deadline = clock.now() + this.budget.remainingMs() - settings.SAFETY_MARGIN_MS;
-      const query = {
-        start: new Date(fetchStartMs),
-        end: new Date(plan.endMs),
-        pageSize: settings.PAGE_SIZE,
-      };
-      for await (const page of client.auditEventPages(query, { deadline: this.deadline })) {
+      this.deadline = this.fetchDeadline();
+      const search =
+        started ?? new WindowSearch(client, fetchStartMs, plan.endMs, settings.PAGE_SIZE, this.deadline);
+      for await (const page of search.pages()) {
         this.pages += 1;
         batch.addPage(page.events);
         if (batch.overCap) break;
@@ -282,7 +322,13 @@ class SyncRun {
       });
       return { overflow: true, nextSeconds };
     }
+    return { overflow: false, batch };
+  }
 
+  /** Writes a drained window's objects (and quarantined events), then commits it. */
+  private async persist(plan: ActivePlan, state: CursorState, batch: WindowBatch): Promise<CursorState> {
+    const { clock, cursor, objects, owner, log } = this.deps;
+    const { settings } = this;
     this.phase = 'storage';
     const window = { start: new Date(plan.startMs), end: new Date(plan.endMs) };
     const archive = buildDailyObjects(batch.records, {
@@ -290,7 +336,10 @@ class SyncRun {
       sourceId: settings.SOURCE_ID,
       window,
     });
-    for (const object of archive) await objects.putObject(object.key, object.body, NDJSON_CONTENT_TYPE);
+    // A window's objects are independent; writing them together saves round trips.
+    await Promise.all(
+      archive.map((object) => objects.putObject(object.key, object.body, NDJSON_CONTENT_TYPE)),
+    );
     if (batch.malformed.length > 0) {
       const key = quarantineKey(settings.DATA_PREFIX, settings.SOURCE_ID, window);
       await objects.putObject(key, encodeQuarantine(batch.malformed.map((m) => m.raw)), NDJSON_CONTENT_TYPE);
@@ -320,7 +369,7 @@ class SyncRun {
       outsideWindow: batch.outside,
       duplicates: batch.duplicates,
     });
-    return { overflow: false, kept: batch.records.length, lengthSeconds, state: committed };
+    return committed;
   }
 
   private logMalformed(batch: WindowBatch, window: { start: string; end: string }, key: string): void {

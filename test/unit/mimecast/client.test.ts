@@ -170,16 +170,15 @@ describe('createMimecastClient (request bookkeeping)', () => {
       return json({ meta: { pagination: { next: `p${served}` } }, data: [{ id: `e${served}` }] });
     };
     const client = createMimecastClient(OAUTH, { fetch, clock: createTestClock(T0) });
-    const pages = client.auditEventPages(
-      { start: new Date(T0 - 3_600_000), end: new Date(T0) },
-      { deadline: T0 + 60_000 },
-    );
+    const pages = client
+      .auditEventPages({ start: new Date(T0 - 3_600_000), end: new Date(T0) }, { deadline: T0 + 60_000 })
+      [Symbol.asyncIterator]();
 
     // Act: take the first page, then let the event loop run while "processing" it.
     const first = await pages.next();
     await new Promise((resolve) => setImmediate(resolve));
     const requestedWhileProcessing = served;
-    await pages.return(undefined);
+    await pages.return?.(undefined);
 
     // Assess
     expect(first.value?.events).toEqual([{ id: 'e1' }]);

@@ -8,6 +8,7 @@ import {
 } from '#core/mimecast/errors.js';
 import type { RawAuditEvent } from '#core/mimecast/types.js';
 import { CollectorMetric } from '#core/observability.js';
+import { CursorConflictError } from '#core/ports.js';
 import { historyFloor, runSync, SyncRunError, type SyncSettings, settleHorizon } from '#core/sync/index.js';
 import {
   FakeMimecastClient,
@@ -460,5 +461,52 @@ describe('runSync: a dense window right after a gap', () => {
     expect(t.archivedIds().sort()).toEqual(
       idsIn(t.client.events, floor, Date.parse(summary.watermark ?? '')),
     );
+  });
+});
+
+describe('runSync: reading ahead', () => {
+  it("requests the next window's first page before committing the current window, still archiving each event once", async () => {
+    // Prepare: one page per window; note, at each page request, how many windows were committed.
+    const t = setup();
+    const events = eventsBetween(NOW - 2 * DAY, NOW, 40);
+    t.client.events = events;
+    const atRequest: Array<{ searches: number; commits: number }> = [];
+    t.client.beforePage = () =>
+      atRequest.push({
+        searches: t.client.queries.length,
+        commits: t.cursor.calls.filter((call) => call === 'commitWindow').length,
+      });
+
+    // Act
+    const summary = await t.run();
+
+    // Assess: the second window's search started while the first was still being written.
+    expect(summary.stopReason).toBe('caught_up');
+    expect(atRequest.find((r) => r.searches === 1)?.commits).toBe(0);
+    expect(t.archivedIds().sort()).toEqual(idsIn(events, NOW - 2 * DAY, settleHorizon(NOW, 300)));
+  });
+
+  it('abandons the read-ahead search when the run stops before using it', async () => {
+    // Prepare: the first commit fails as if another run had moved the cursor.
+    const t = setup();
+    t.client.events = eventsBetween(NOW - 2 * DAY, NOW, 40);
+    const signals: Array<AbortSignal | undefined> = [];
+    const answer = t.client.getAuditEventsPage.bind(t.client);
+    t.client.getAuditEventsPage = (query, token, options) => {
+      signals.push(options.signal);
+      return answer(query, token, options);
+    };
+    t.cursor.commitWindow = async () => {
+      throw new CursorConflictError('moved by someone else');
+    };
+
+    // Act
+    const summary = await t.run();
+
+    // Assess: the next window's search had started, and was aborted when the run stopped.
+    expect(summary.stopReason).toBe('conflict');
+    expect(signals.length).toBeGreaterThanOrEqual(2);
+    expect(signals.at(-1)?.aborted).toBe(true);
+    expect(t.archivedIds().length).toBeGreaterThan(0);
   });
 });
