@@ -16,6 +16,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { QueryEnvironment } from '#core/config/env.js';
 import { METRICS_NAMESPACE } from '#core/observability.js';
+import { QUERY_ROUTE_PATHS } from '#query/lib/routes.js';
 import type { AppConfig } from '../config.js';
 import { acknowledgeFunctionBaseline } from '../nag.js';
 import { cursorKey, FUNCTIONS_DIR, QUERY_SERVICE_NAME } from '../names.js';
@@ -23,7 +24,8 @@ import { grantForeignSecretKey, type StackKey } from './encryption.js';
 import { ProjectFunction } from './project-function.js';
 
 /** The API's routes (issue 5); each is authorized, and so is the catch-all below them. */
-export const API_ROUTES = ['/v1/events', '/v1/categories', '/v1/status', '/v1/openapi.json'] as const;
+/** The handler's own route list, so the API and the handler cannot disagree on a path. */
+export const API_ROUTES: readonly string[] = QUERY_ROUTE_PATHS;
 
 /**
  * Lambda stops before API Gateway's 30-second integration limit, and the handler's own deadline
