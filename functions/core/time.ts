@@ -24,15 +24,67 @@ export function toUtcDate(date: Date): string {
   return toIsoSeconds(date).slice(0, 10);
 }
 
+const MIMECAST_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$/;
+
 /**
  * Parses Mimecast's `eventTime` (`2021-10-18T08:45:02+0000`, also accepting `Z`, `+00:00`
  * and other offsets). Returns epoch ms, or `undefined` when unparseable.
  */
 export function parseMimecastTime(value: unknown): number | undefined {
   if (typeof value !== 'string') return undefined;
-  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$/.exec(
-    value.trim(),
-  );
+  // Every collected event goes through here, and Mimecast always writes the one UTC shape.
+  return parseUtcSeconds(value) ?? parseGeneral(value);
+}
+
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+const HYPHEN = 0x2d;
+const COLON = 0x3a;
+const LETTER_T = 0x54;
+const LETTER_Z = 0x5a;
+
+/** The decimal number written at `value[from, to)`, or -1 when any character there is not an ASCII digit. */
+function digitsAt(value: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i += 1) {
+    const c = value.charCodeAt(i);
+    if (c < DIGIT_0 || c > DIGIT_9) return -1;
+    n = n * 10 + (c - DIGIT_0);
+  }
+  return n;
+}
+
+/**
+ * The fast path: exactly `YYYY-MM-DDTHH:mm:ss+0000` or `YYYY-MM-DDTHH:mm:ssZ`. `undefined` for
+ * any other text (the general parser then decides, so both paths accept and reject the same).
+ */
+function parseUtcSeconds(value: string): number | undefined {
+  // `YYYY-MM-DDTHH:mm:ss` is 19 characters; the zone follows.
+  const utcZone =
+    value.length === 24 ? value.endsWith('+0000') : value.length === 20 && value.charCodeAt(19) === LETTER_Z;
+  if (
+    !utcZone ||
+    value.charCodeAt(4) !== HYPHEN ||
+    value.charCodeAt(7) !== HYPHEN ||
+    value.charCodeAt(10) !== LETTER_T ||
+    value.charCodeAt(13) !== COLON ||
+    value.charCodeAt(16) !== COLON
+  ) {
+    return undefined;
+  }
+  const y = digitsAt(value, 0, 4);
+  const mo = digitsAt(value, 5, 7);
+  const d = digitsAt(value, 8, 10);
+  const h = digitsAt(value, 11, 13);
+  const mi = digitsAt(value, 14, 16);
+  const s = digitsAt(value, 17, 19);
+  if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || s < 0) return undefined;
+  return fromFields(y, mo, d, h, mi, s, 0, 0);
+}
+
+/** Every shape parseMimecastTime accepts: optional fraction, `Z` or any `±hh[:]mm` offset, `T` or space, surrounding blanks. */
+function parseGeneral(value: string): number | undefined {
+  const m = MIMECAST_TIME.exec(value.trim());
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s, frac, zone] = m;
   let offsetMin = 0;
@@ -42,11 +94,21 @@ export function parseMimecastTime(value: unknown): number | undefined {
     offsetMin = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4)));
   }
   const ms = frac ? Math.floor(Number(`0${frac}`) * 1000) : 0;
-  const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
-  const check = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
-  // Reject dates that Date.UTC silently rolls over (e.g. 2026-02-31).
-  if (check.getUTCMonth() !== Number(mo) - 1 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 60) {
-    return undefined;
-  }
-  return utc - offsetMin * 60_000;
+  return fromFields(Number(y), Number(mo), Number(d), Number(h), Number(mi), Number(s), ms, offsetMin);
+}
+
+/** Epoch ms of validated fields; `undefined` for dates that Date.UTC would silently roll over (e.g. 2026-02-31). */
+function fromFields(
+  y: number,
+  mo: number,
+  d: number,
+  h: number,
+  mi: number,
+  s: number,
+  ms: number,
+  offsetMin: number,
+): number | undefined {
+  const check = new Date(Date.UTC(y, mo - 1, d));
+  if (check.getUTCMonth() !== mo - 1 || h > 23 || mi > 59 || s > 60) return undefined;
+  return Date.UTC(y, mo - 1, d, h, mi, s, ms) - offsetMin * 60_000;
 }

@@ -49,6 +49,46 @@ function eventId(value: unknown): string | undefined {
 const textOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
 /**
+ * Every field of `raw` that is not a named column, in `raw`'s order, then the non-text
+ * originals of the text columns. Most events have no such field, so this is a loop over the
+ * keys rather than filtering an array of entries.
+ */
+function extraFields(raw: RawAuditEvent): Record<string, unknown> {
+  const extra: Record<string, unknown> = {};
+  for (const key in raw) {
+    if (!Object.hasOwn(raw, key) || MAPPED_FIELDS.has(key)) continue;
+    setField(extra, key, raw[key]);
+  }
+  for (const field of TEXT_FIELDS) {
+    const value = raw[field];
+    if (value !== undefined && value !== null && typeof value !== 'string') setField(extra, field, value);
+  }
+  return extra;
+}
+
+/** Defines an own data property, so a field named `__proto__` stays a field (assignment would set the prototype). */
+function setField(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  } else {
+    target[key] = value;
+  }
+}
+
+// Events arrive ordered by time and often share a second, so the last formatted second is reused.
+let lastSecondMs = Number.NaN;
+let lastSecondText = '';
+
+/** `event_time` of an instant at whole seconds. */
+function eventTimeText(ms: number): string {
+  if (ms !== lastSecondMs) {
+    lastSecondText = toIsoSeconds(new Date(ms));
+    lastSecondMs = ms;
+  }
+  return lastSecondText;
+}
+
+/**
  * Normalises one event. `event_time` is `eventTime` in UTC `Z` form at second precision and
  * `eventTimeMs` is exactly that instant (sub-second digits are dropped from both, so the window
  * filter and the `dt` partition always agree). Text fields are kept verbatim; `null` when absent
@@ -69,24 +109,16 @@ export function normaliseEvent(raw: RawAuditEvent, ctx: NormaliseContext): Norma
   }
   const eventTimeMs = Math.floor(parsed / 1000) * 1000;
 
-  // Object.fromEntries defines own data properties, so a field named `__proto__` stays a field.
-  const extraEntries: Array<[string, unknown]> = Object.entries(raw).filter(
-    ([key]) => !MAPPED_FIELDS.has(key),
-  );
-  for (const field of TEXT_FIELDS) {
-    const value = raw[field];
-    if (value !== undefined && value !== null && typeof value !== 'string') extraEntries.push([field, value]);
-  }
-
+  const extra = extraFields(raw);
   const record: AuditRecord = {
     id,
-    event_time: toIsoSeconds(new Date(eventTimeMs)),
+    event_time: eventTimeText(eventTimeMs),
     category: textOrNull(raw.category),
     audit_type: textOrNull(raw.auditType),
     actor: textOrNull(raw.user),
     event_info: textOrNull(raw.eventInfo),
     details: parseEventInfo(raw.eventInfo),
-    extra: Object.fromEntries(extraEntries),
+    extra,
     source: ctx.source,
     collected_at: ctx.collectedAt,
   };

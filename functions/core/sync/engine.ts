@@ -331,7 +331,7 @@ class SyncRun {
     const { settings } = this;
     this.phase = 'storage';
     const window = { start: new Date(plan.startMs), end: new Date(plan.endMs) };
-    const archive = buildDailyObjects(batch.records, {
+    const archive = await buildDailyObjects(batch.records, {
       prefix: settings.DATA_PREFIX,
       sourceId: settings.SOURCE_ID,
       window,

@@ -71,7 +71,7 @@ describe('Athena compatibility (DuckDB over what S3 holds)', () => {
         ['default', normaliseAll(window.events, 'default')],
         ['eu', normaliseAll(window.events.slice(0, 10), 'eu')],
       ] as const) {
-        for (const object of buildDailyObjects(records, { prefix: PREFIX, sourceId: source, window })) {
+        for (const object of await buildDailyObjects(records, { prefix: PREFIX, sourceId: source, window })) {
           await store.putObject(object.key, object.body, NDJSON_CONTENT_TYPE);
           written.set(`${source}/${object.dt}`, (written.get(`${source}/${object.dt}`) ?? 0) + object.count);
         }

@@ -45,7 +45,7 @@ describe('S3ObjectStore against the S3 stand-in', () => {
     // Prepare
     const store = new S3ObjectStore(local.s3, local.standins.bucket);
     const records = [record('a', '2026-11-25T23:59:59Z'), record('b', '2026-11-26T00:00:00Z')];
-    const objects = buildDailyObjects(records, { prefix: 'write-read', sourceId: 'default', window });
+    const objects = await buildDailyObjects(records, { prefix: 'write-read', sourceId: 'default', window });
 
     // Act
     for (const object of objects) await store.putObject(object.key, object.body, NDJSON_CONTENT_TYPE);
@@ -72,8 +72,8 @@ describe('S3ObjectStore against the S3 stand-in', () => {
     // Prepare
     const store = new S3ObjectStore(local.s3, local.standins.bucket);
     const ctx = { prefix: 'rewrite', sourceId: 'default', window };
-    const [firstAttempt] = buildDailyObjects([record('a', '2026-11-25T21:00:00Z', 'first')], ctx);
-    const [redo] = buildDailyObjects(
+    const [firstAttempt] = await buildDailyObjects([record('a', '2026-11-25T21:00:00Z', 'first')], ctx);
+    const [redo] = await buildDailyObjects(
       [record('a', '2026-11-25T21:00:00Z', 'second'), record('c', '2026-11-25T21:00:01Z', 'second')],
       ctx,
     );
@@ -114,7 +114,7 @@ describe('S3ObjectStore against the S3 stand-in', () => {
     const s3 = new S3Client({});
     try {
       const store = new S3ObjectStore(s3, local.standins.bucket);
-      const [object] = buildDailyObjects([record('env', '2026-11-25T22:00:00Z')], {
+      const [object] = await buildDailyObjects([record('env', '2026-11-25T22:00:00Z')], {
         prefix: 'from-env',
         sourceId: 'default',
         window,

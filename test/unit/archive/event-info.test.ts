@@ -3,9 +3,43 @@ import { describe, expect, it } from 'vitest';
 import {
   MAX_DETAIL_KEYS,
   MAX_DETAIL_VALUE_CHARS,
+  MAX_EVENT_INFO_PARSE_CHARS,
   normaliseDetailKey,
   parseEventInfo,
+  SUMMARY_KEY,
 } from '#core/archive/event-info.js';
+
+/**
+ * The parsing rules written as plainly as possible (split on `, `, a regex for labels, no
+ * caching), as the model the real parser is checked against.
+ */
+function referenceParse(text: string): Record<string, string> {
+  if (text.trim() === '') return {};
+  const clip = (v: string) => v.slice(0, MAX_DETAIL_VALUE_CHARS);
+  const details = new Map<string, string>();
+  let current: string | undefined;
+  for (const segment of text.slice(0, MAX_EVENT_INFO_PARSE_CHARS).split(', ')) {
+    const m = /^([^:]+):( .*|)$/su.exec(segment);
+    const label = m?.[1]?.trim() ?? '';
+    const key = /^[\p{L}\p{N}][\p{L}\p{N} _\-./()#&']{0,47}$/u.test(label) ? normaliseDetailKey(label) : '';
+    if (m && key !== '') {
+      if (details.size >= MAX_DETAIL_KEYS) break;
+      let unique = key;
+      for (let n = 2; details.has(unique); n += 1) unique = `${key}_${n}`;
+      details.set(unique, clip((m[2] ?? '').trim()));
+      current = unique;
+    } else if (current === undefined) {
+      if (segment.trim() === '') continue;
+      current = SUMMARY_KEY;
+      details.set(current, clip(segment.trim()));
+    } else {
+      const previous = details.get(current) ?? '';
+      if (previous.length >= MAX_DETAIL_VALUE_CHARS) continue;
+      details.set(current, clip(previous === '' ? segment.trim() : `${previous}, ${segment.trim()}`));
+    }
+  }
+  return Object.fromEntries(details);
+}
 
 describe('parseEventInfo', () => {
   it('splits the documented authentication sample into a summary and labelled fields', () => {
@@ -140,6 +174,64 @@ describe('parseEventInfo', () => {
       ),
       { seed: 20261125, numRuns: 500 },
     );
+  });
+
+  it('gives exactly what the plain split-and-match rules give, keys in the same order (property)', () => {
+    const pieces = fc.constantFrom(
+      ', ',
+      ': ',
+      ':',
+      ',',
+      ' ',
+      '\t',
+      '\u00a0',
+      '\n',
+      'a',
+      'IP',
+      'Source IP',
+      '2FA',
+      'İ',
+      'ß',
+      'Größe',
+      '(x)',
+      "'",
+      '__proto__',
+      'constructor',
+      '7',
+      'summary',
+      'Summary',
+      '12:30',
+      'x'.repeat(47),
+    );
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 200 }),
+          fc.array(pieces, { maxLength: 150 }).map((parts) => parts.join('')),
+        ),
+        (text) => {
+          const details = parseEventInfo(text);
+          const expected = referenceParse(text);
+          expect(details).toEqual(expected);
+          expect(Object.keys(details)).toEqual(Object.keys(expected));
+        },
+      ),
+      { seed: 20261126, numRuns: 2_000 },
+    );
+  });
+
+  it('parses the same way however many distinct labels it has seen before', () => {
+    // Prepare: more distinct labels than any cache would keep, then the first ones again.
+    const texts = Array.from({ length: 3_000 }, (_, i) => `Event ${i}, Label ${i}: v, Note ${i % 7}: w`);
+
+    // Act
+    const first = texts.map((text) => parseEventInfo(text));
+    const again = texts.map((text) => parseEventInfo(text));
+
+    // Assess
+    expect(first).toEqual(texts.map(referenceParse));
+    expect(again).toEqual(first);
+    expect(first[2_999]).toEqual({ summary: 'Event 2999', label_2999: 'v', note_3: 'w' });
   });
 });
 

@@ -159,4 +159,62 @@ describe('normaliseEvent', () => {
       JSON.parse('{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}'),
     );
   });
+
+  it('keeps extra fields in the order Mimecast sent them, then non-text originals of the named columns', () => {
+    // Prepare
+    const raw = JSON.parse(
+      '{"zeta":1,"id":"o1","user":7,"alpha":2,"eventTime":"2026-11-25T10:15:30Z","category":false,"mid":3}',
+    ) as RawAuditEvent;
+
+    // Act
+    const result = normaliseEvent(raw, ctx);
+
+    // Assess
+    expect(result.ok && JSON.stringify(result.record.extra)).toBe(
+      '{"zeta":1,"alpha":2,"mid":3,"category":false,"user":7}',
+    );
+  });
+
+  it('takes only the event’s own fields into extra, not inherited ones', () => {
+    // Prepare
+    const raw = Object.assign(Object.create({ inherited: 'no' }) as RawAuditEvent, {
+      id: 'i1',
+      eventTime: '2026-11-25T10:15:30Z',
+      own: 'yes',
+    });
+
+    // Act
+    const result = normaliseEvent(raw, ctx);
+
+    // Assess
+    expect(result.ok && result.record.extra).toEqual({ own: 'yes' });
+  });
+
+  it('gives each event its own second when events of different seconds interleave', () => {
+    // Prepare
+    const times = [
+      '2026-11-25T10:15:30+0000',
+      '2026-11-25T10:15:30+0000',
+      '2026-11-25T10:15:31+0000',
+      '2026-11-25T10:15:30.500+0000',
+      '2026-11-25T12:15:30+0200',
+      '2027-01-01T00:00:00+0000',
+    ];
+
+    // Act
+    const eventTimes = times.map((eventTime, i) => {
+      const result = normaliseEvent({ id: `t${i}`, eventTime }, ctx);
+      return result.ok ? [result.record.event_time, result.eventTimeMs] : undefined;
+    });
+
+    // Assess
+    expect(eventTimes).toEqual([
+      ['2026-11-25T10:15:30Z', Date.UTC(2026, 10, 25, 10, 15, 30)],
+      ['2026-11-25T10:15:30Z', Date.UTC(2026, 10, 25, 10, 15, 30)],
+      ['2026-11-25T10:15:31Z', Date.UTC(2026, 10, 25, 10, 15, 31)],
+      ['2026-11-25T10:15:30Z', Date.UTC(2026, 10, 25, 10, 15, 30)],
+      ['2026-11-25T10:15:30Z', Date.UTC(2026, 10, 25, 10, 15, 30)],
+      ['2027-01-01T00:00:00Z', Date.UTC(2027, 0, 1)],
+    ]);
+  });
 });
