@@ -263,7 +263,9 @@ export function createMimecastClient(
   async function* auditEventPages(query: AuditEventQuery, requestOptions: RequestOptions) {
     const seen = new Set<string>();
     const stop = new AbortController();
-    const signal = requestOptions.signal ? AbortSignal.any([requestOptions.signal, stop.signal]) : stop.signal;
+    const signal = requestOptions.signal
+      ? AbortSignal.any([requestOptions.signal, stop.signal])
+      : stop.signal;
     const options = { ...requestOptions, signal };
     let ahead: Promise<AuditEventPage> | undefined = getAuditEventsPage(query, undefined, options);
     try {
