@@ -24,7 +24,7 @@ export interface ProblemDocument {
 const TYPE_PREFIX = 'urn:mimecast-audit-lake:problem:';
 
 /**
- * Problem types: stable identifiers a client may switch on (listed in docs/api.md). URNs rather
+ * Problem types: stable identifiers a client may switch on (listed in the README, Query API → Errors). URNs rather
  * than web addresses, because the product has no site of its own to host pages for them.
  */
 export const ProblemType = {
