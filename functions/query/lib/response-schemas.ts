@@ -114,11 +114,9 @@ export const statusSchema = z.object({
 /** RFC 9457 problem document. */
 export const problemSchema = z
   .object({
-    type: z
-      .string()
-      .meta({
-        description: 'A URN identifying the kind of problem (listed in the README, Query API → Errors).',
-      }),
+    type: z.string().meta({
+      description: 'A URN identifying the kind of problem (listed in the README, Query API → Errors).',
+    }),
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
