@@ -185,32 +185,36 @@ export function createMimecastClient(
 
   async function attemptCall(path: string, body: string, info: AttemptInfo, signal: AbortSignal | undefined) {
     const attempt = attemptSignal(info.timeoutMs, signal);
-    const label = path.replace(/^\/api\/audit\//, '');
-    // A 429 without a wait header falls back to this attempt's backoff ceiling (the cautious end).
-    const fallbackRateLimitWaitMs = () => backoffCeiling(info.attempt, settings);
-    const { headers, token } = await auth.headers(path, attempt, fallbackRateLimitWaitMs);
-    const answer = await post(
-      fetchFn,
-      `${baseUrl}${path}`,
-      { ...headers, 'content-type': 'application/json', accept: 'application/json' },
-      body,
-      label,
-      attempt,
-    );
-    if (answer.status >= 200 && answer.status <= 299) {
-      return {
-        envelope: parseEnvelope(answer.status, answer.body, { label, redact }),
-        bytes: answer.body.byteLength,
-      };
+    try {
+      const label = path.replace(/^\/api\/audit\//, '');
+      // A 429 without a wait header falls back to this attempt's backoff ceiling (the cautious end).
+      const fallbackRateLimitWaitMs = () => backoffCeiling(info.attempt, settings);
+      const { headers, token } = await auth.headers(path, attempt, fallbackRateLimitWaitMs);
+      const answer = await post(
+        fetchFn,
+        `${baseUrl}${path}`,
+        { ...headers, 'content-type': 'application/json', accept: 'application/json' },
+        body,
+        label,
+        attempt,
+      );
+      if (answer.status >= 200 && answer.status <= 299) {
+        return {
+          envelope: parseEnvelope(answer.status, answer.body, { label, redact }),
+          bytes: answer.body.byteLength,
+        };
+      }
+      const error = errorFromStatus(answer.status, answer.headers, answer.body, {
+        label,
+        redact,
+        now: clock.now(),
+        fallbackRateLimitWaitMs,
+      });
+      if (answer.status === 401 && auth.rejected(token)) staleTokenErrors.add(error);
+      throw error;
+    } finally {
+      attempt.dispose();
     }
-    const error = errorFromStatus(answer.status, answer.headers, answer.body, {
-      label,
-      redact,
-      now: clock.now(),
-      fallbackRateLimitWaitMs,
-    });
-    if (answer.status === 401 && auth.rejected(token)) staleTokenErrors.add(error);
-    throw error;
   }
 
   function call(

@@ -12,12 +12,31 @@ export interface AttemptSignal {
   signal: AbortSignal;
   timeoutMs: number;
   caller?: AbortSignal | undefined;
+  /** Stops the timer and detaches from the caller's signal; call when the attempt is over. */
+  dispose(): void;
 }
 
-/** Combines the caller's signal with a per-attempt time limit. */
+/**
+ * Combines the caller's signal with a per-attempt time limit. A plain timer and controller
+ * rather than `AbortSignal.timeout` + `AbortSignal.any`: on Node 20 a composite signal can be
+ * garbage-collected with its timeout before it fires, and then a stalled request waits forever
+ * (seen here under load: a 500 ms limit that never fired).
+ */
 export function attemptSignal(timeoutMs: number, caller: AbortSignal | undefined): AttemptSignal {
-  const timeout = AbortSignal.timeout(Math.max(1, Math.floor(timeoutMs)));
-  return { signal: caller ? AbortSignal.any([caller, timeout]) : timeout, timeoutMs, caller };
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), Math.max(1, Math.floor(timeoutMs)));
+  const onCallerAbort = () => controller.abort();
+  if (caller?.aborted) controller.abort();
+  else caller?.addEventListener('abort', onCallerAbort, { once: true });
+  return {
+    signal: controller.signal,
+    timeoutMs,
+    caller,
+    dispose() {
+      clearTimeout(timer);
+      caller?.removeEventListener('abort', onCallerAbort);
+    },
+  };
 }
 
 /** The error for an aborted attempt: the caller's abort, or our time limit. */

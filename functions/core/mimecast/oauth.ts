@@ -5,7 +5,14 @@
  */
 import type { Clock } from '../ports.js';
 import { AuthenticationError, type MimecastError, RetryableError } from './errors.js';
-import { type AttemptSignal, attemptSignal, type FetchLike, post, raceAbort } from './http.js';
+import {
+  type AttemptSignal,
+  attemptSignal,
+  type FetchLike,
+  type HttpAnswer,
+  post,
+  raceAbort,
+} from './http.js';
 import { errorFromStatus, type Redactor } from './response.js';
 import type { OAuthSecret } from './types.js';
 
@@ -83,14 +90,19 @@ export class OAuthTokenProvider {
       grant_type: 'client_credentials',
     });
     const signal = attemptSignal(this.deps.requestTimeoutMs, undefined);
-    const answer = await post(
-      this.deps.fetch,
-      `${this.secret.baseUrl}/oauth/token`,
-      { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      form.toString(),
-      LABEL,
-      signal,
-    );
+    let answer: HttpAnswer;
+    try {
+      answer = await post(
+        this.deps.fetch,
+        `${this.secret.baseUrl}/oauth/token`,
+        { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        form.toString(),
+        LABEL,
+        signal,
+      );
+    } finally {
+      signal.dispose();
+    }
     if (answer.status < 200 || answer.status > 299) {
       throw this.tokenError(answer.status, answer.headers, answer.body, fallbackRateLimitWaitMs);
     }

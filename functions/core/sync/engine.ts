@@ -27,7 +27,7 @@ import {
 } from '#core/ports.js';
 import { toIsoSeconds } from '#core/time.js';
 import { WindowBatch } from './batch.js';
-import { backfillPercent, planWindow, type WindowPlan, windowSeconds } from './plan.js';
+import { alignedEnd, backfillPercent, planWindow, type WindowPlan, windowSeconds } from './plan.js';
 import { encodeQuarantine, quarantineKey } from './quarantine.js';
 import { WindowSearch } from './read-ahead.js';
 import type { SyncSettings } from './settings.js';
@@ -269,7 +269,9 @@ class SyncRun {
   ): WindowSearch | undefined {
     const after = { ...state, watermark: plan.pending.end, pending: undefined };
     const next = planWindow(after, this.deps.clock.now(), this.settings, size);
-    if (next.kind !== 'fresh') return undefined;
+    // A window cut short by the settle horizon ends wherever "now" is when it is planned, so its
+    // bounds would differ by the time it is: reading ahead would only cost a wasted request.
+    if (next.kind !== 'fresh' || next.endMs !== alignedEnd(next.startMs, size)) return undefined;
     return new WindowSearch(client, next.startMs, next.endMs, this.settings.PAGE_SIZE, this.fetchDeadline());
   }
 

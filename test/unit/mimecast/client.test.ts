@@ -167,7 +167,11 @@ describe('createMimecastClient (request bookkeeping)', () => {
       if (input.endsWith('/oauth/token')) return tokenAnswer(1);
       if (init.signal) signals.push(init.signal);
       served += 1;
-      return json({ meta: { pagination: { next: `p${served}` } }, data: [{ id: `e${served}` }] });
+      if (served === 1) return json({ meta: { pagination: { next: 'p1' } }, data: [{ id: 'e1' }] });
+      // Later pages are slow: they answer only by failing when their request is aborted.
+      return new Promise<Response>((_resolve, reject) =>
+        init.signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true }),
+      );
     };
     const client = createMimecastClient(OAUTH, { fetch, clock: createTestClock(T0) });
     const pages = client

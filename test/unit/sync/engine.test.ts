@@ -486,6 +486,24 @@ describe('runSync: reading ahead', () => {
     expect(t.archivedIds().sort()).toEqual(idsIn(events, NOW - 2 * DAY, settleHorizon(NOW, 300)));
   });
 
+  it('does not read ahead into a window cut short by the settle horizon (its end moves with the clock)', async () => {
+    // Prepare: time passes while pages are fetched, so the horizon moves between planning steps.
+    const t = setup();
+    t.client.events = eventsBetween(NOW - 2 * DAY, NOW, 40);
+    let requests = 0;
+    t.client.beforePage = () => {
+      requests += 1;
+      if (requests <= 10) t.clock.set(t.clock.now() + 2_000);
+    };
+
+    // Act
+    const summary = await t.run();
+
+    // Assess: one search per committed window, none started and thrown away.
+    expect(summary.stopReason).toBe('caught_up');
+    expect(t.client.queries).toHaveLength(summary.windows);
+  });
+
   it('abandons the read-ahead search when the run stops before using it', async () => {
     // Prepare: the first commit fails as if another run had moved the cursor.
     const t = setup();
