@@ -32,7 +32,9 @@ const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
 metrics.clearDefaultDimensions();
 const tracer = new Tracer({ serviceName });
 const syncLog = powertoolsLogger(logger);
-const syncMetrics = powertoolsMetrics(metrics);
+/** The source every metric of this container is about (known once the environment is read). */
+let sourceId = process.env.SOURCE_ID || 'default';
+const syncMetrics = powertoolsMetrics(metrics, () => ({ [SOURCE_DIMENSION]: sourceId }));
 
 /** Used when the caller's context has no getRemainingTimeInMillis (Lambda's maximum run time, less a little). */
 const FALLBACK_BUDGET_MS = 14 * 60_000;
@@ -40,6 +42,7 @@ const FALLBACK_BUDGET_MS = 14 * 60_000;
 /** A failed attempt's failure counts are dropped when a retry with a rotated secret follows. */
 const RETRIED_FAILURE_METRICS: ReadonlySet<CollectorMetricName> = new Set([
   CollectorMetric.RunFailures,
+  CollectorMetric.RunFailuresByKind,
   CollectorMetric.AuthFailures,
   CollectorMetric.BindingExpired,
   CollectorMetric.LagSeconds,
@@ -57,7 +60,8 @@ function getRuntime(): CollectorRuntime {
       logger.info('Waiting before retrying Mimecast', { ...wait });
     },
   });
-  metrics.setDefaultDimensions({ [SOURCE_DIMENSION]: created.config.SOURCE_ID });
+  sourceId = created.config.SOURCE_ID;
+  metrics.setDefaultDimensions({ [SOURCE_DIMENSION]: sourceId });
   runtime = created;
   return created;
 }
@@ -88,7 +92,8 @@ export async function collect(_event: unknown, context: Context): Promise<RunSum
     rt = getRuntime();
   } catch (err: unknown) {
     const message = err instanceof Error ? err.message : 'invalid configuration';
-    metrics.setDefaultDimensions({ [SOURCE_DIMENSION]: process.env.SOURCE_ID || 'default' });
+    sourceId = process.env.SOURCE_ID || 'default';
+    metrics.setDefaultDimensions({ [SOURCE_DIMENSION]: sourceId });
     syncMetrics.count(CollectorMetric.RunFailures, 1);
     logger.error('Collector configuration is invalid', { error: message });
     throw err;

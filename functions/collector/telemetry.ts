@@ -4,6 +4,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { CollectorMetric, KIND_DIMENSION } from '#core/observability.js';
 import type { CollectorMetricName, SyncLogger, SyncMetrics, SyncMetricUnit } from '#core/sync/index.js';
 
 /** The engine's logger over a Powertools Logger (extra fields become top-level keys). */
@@ -16,18 +17,33 @@ export function powertoolsLogger(logger: Logger): SyncLogger {
   };
 }
 
-/** The engine's metrics over Powertools Metrics (the `Source` dimension is a default dimension). */
-export function powertoolsMetrics(metrics: Metrics): SyncMetrics {
+/**
+ * The engine's metrics over Powertools Metrics (the `Source` dimension is a default dimension;
+ * `sourceDimensions` gives it again for the failure-by-kind metric set, which is built apart).
+ */
+export function powertoolsMetrics(
+  metrics: Metrics,
+  sourceDimensions: () => Record<string, string>,
+): SyncMetrics {
   return {
     count: (name, value) => metrics.addMetric(name, MetricUnit.Count, value),
     gauge: (name, value, unit) =>
       metrics.addMetric(name, unit === 'Seconds' ? MetricUnit.Seconds : MetricUnit.Count, value),
+    failure: (kind) => {
+      // Its own metric set: the extra dimension must not reach the run's other metrics.
+      const single = metrics.singleMetric();
+      // singleMetric() brings Powertools' `service` dimension back; the set must be Source + Kind.
+      single.clearDefaultDimensions();
+      single.addDimensions({ ...sourceDimensions(), [KIND_DIMENSION]: kind });
+      single.addMetric(CollectorMetric.RunFailuresByKind, MetricUnit.Count, 1);
+    },
   };
 }
 
 /** Holds metrics until `flushTo`, which may leave some names out. */
 export class BufferedMetrics implements SyncMetrics {
   private readonly entries: Array<{ name: CollectorMetricName; value: number; unit: SyncMetricUnit }> = [];
+  private readonly failures: string[] = [];
 
   count(name: CollectorMetricName, value: number): void {
     this.entries.push({ name, value, unit: 'Count' });
@@ -37,12 +53,19 @@ export class BufferedMetrics implements SyncMetrics {
     this.entries.push({ name, value, unit });
   }
 
+  failure(kind: string): void {
+    this.failures.push(kind);
+  }
+
   /** Emits everything recorded except `skip`, then forgets it. */
   flushTo(target: SyncMetrics, skip: ReadonlySet<CollectorMetricName> = new Set()): void {
     for (const entry of this.entries.splice(0)) {
       if (skip.has(entry.name)) continue;
       if (entry.unit === 'Count') target.count(entry.name, entry.value);
       else target.gauge(entry.name, entry.value, entry.unit);
+    }
+    for (const kind of this.failures.splice(0)) {
+      if (!skip.has(CollectorMetric.RunFailuresByKind)) target.failure(kind);
     }
   }
 }

@@ -33,7 +33,12 @@ export const CollectorMetric = {
   BindingExpired: 'BindingExpired',
   /** Any run that ended with an error, all kinds. Count. */
   RunFailures: 'RunFailures',
+  /** The same failures with a `Kind` dimension as well (configuration, authentication, fatal, storage…). Count. */
+  RunFailuresByKind: 'RunFailuresByKind',
 } as const;
+
+/** Dimension naming the kind of a failed run (on `RunFailuresByKind` only; alarms use `RunFailures`). */
+export const KIND_DIMENSION = 'Kind';
 
 /** Query API metrics (dimensions `Route` and `Status`). */
 export const QueryMetric = {

@@ -290,6 +290,11 @@ export class RecordingMetrics implements SyncMetrics {
   gauge(name: CollectorMetricName, value: number, unit: SyncMetricUnit): void {
     this.values.push({ name, value, unit });
   }
+  /** Kinds of the failed runs counted, in order. */
+  readonly failureKinds: string[] = [];
+  failure(kind: string): void {
+    this.failureKinds.push(kind);
+  }
   total(name: CollectorMetricName): number {
     return this.values.filter((v) => v.name === name).reduce((sum, v) => sum + v.value, 0);
   }

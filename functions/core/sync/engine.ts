@@ -473,6 +473,7 @@ class SyncRun {
     if (stop === 'throttled') metrics.count(CollectorMetric.ThrottledStops, 1);
     if (failure) {
       metrics.count(CollectorMetric.RunFailures, 1);
+      metrics.failure(failure.kind);
       if (failure.cause instanceof AuthenticationError) metrics.count(CollectorMetric.AuthFailures, 1);
       if (failure.cause instanceof BindingExpiredError) metrics.count(CollectorMetric.BindingExpired, 1);
     }

@@ -24,10 +24,12 @@ export interface SyncMetrics {
   count(name: CollectorMetricName, value: number): void;
   /** Records a measurement. */
   gauge(name: CollectorMetricName, value: number, unit: SyncMetricUnit): void;
+  /** Counts one failed run under its kind (`RunFailuresByKind` with a `Kind` dimension). */
+  failure(kind: string): void;
 }
 
 /** A logger that drops everything (for callers that do not care). */
 export const silentLogger: SyncLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** A metrics sink that drops everything. */
-export const noMetrics: SyncMetrics = { count() {}, gauge() {} };
+export const noMetrics: SyncMetrics = { count() {}, gauge() {}, failure() {} };

@@ -137,6 +137,17 @@ describe('collector handler (the Lambda entry point)', () => {
     const cursor = await new DynamoCursorStore(aws.dynamodb, aws.standins.table).get(sourceId);
     expect(cursor?.lastError).toMatchObject({ kind: 'configuration' });
     expect(cursor?.watermark).toBeUndefined();
+    // The failure is metered under its kind too, in a metric set of its own.
+    expect(emfBlobs(output.lines())).toContainEqual(
+      expect.objectContaining({
+        _aws: expect.objectContaining({
+          CloudWatchMetrics: [expect.objectContaining({ Dimensions: [['Source', 'Kind']] })],
+        }),
+        Source: sourceId,
+        Kind: 'configuration',
+        RunFailuresByKind: 1,
+      }),
+    );
   });
 
   it('re-reads the secret after Mimecast rejects the cached credentials, and uses the rotated one', async () => {

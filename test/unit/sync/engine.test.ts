@@ -331,6 +331,7 @@ describe('runSync: stop reasons and failures', () => {
       expect(state?.lease).toBeUndefined();
       expect(t.metrics.total(metric)).toBe(1);
       expect(t.metrics.total(CollectorMetric.RunFailures)).toBe(1);
+      expect(t.metrics.failureKinds).toEqual([kind]);
     },
   );
 
