@@ -114,31 +114,16 @@ export class DynamoCursorStore implements CursorStore {
       set: ['#lease = :lease', '#sourceId = :sourceId', '#updatedAt = :nowIso'],
       add: ['#version :one'],
     });
-    try {
-      const { Attributes } = await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: cursorKey(sourceId) },
-          ConditionExpression: condition,
-          UpdateExpression: update,
-          ExpressionAttributeNames: namesFor(condition, update),
-          ExpressionAttributeValues: {
-            // Both instants as toISOString() (fixed width, `Z`), so string order is time order.
-            ':now': now.toISOString(),
-            ':nowIso': now.toISOString(),
-            ':owner': owner,
-            ':lease': { owner, expiresAt: expiresAt.toISOString() },
-            ':sourceId': sourceId,
-            ':one': 1,
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return itemToState(Attributes ?? {}, sourceId);
-    } catch (err: unknown) {
-      if (isConditionFailure(err)) return null;
-      throw err;
-    }
+    const result = await this.conditionalUpdate(sourceId, condition, update, {
+      // Both instants as toISOString() (fixed width, `Z`), so string order is time order.
+      ':now': now.toISOString(),
+      ':nowIso': now.toISOString(),
+      ':owner': owner,
+      ':lease': { owner, expiresAt: expiresAt.toISOString() },
+      ':sourceId': sourceId,
+      ':one': 1,
+    });
+    return result.applied ? itemToState(result.attributes, sourceId) : null;
   }
 
   /** Saves the pending window (plus first-run `backfillFrom`, a newly recorded gap, the window size); version- and lease-guarded. */
@@ -229,22 +214,13 @@ export class DynamoCursorStore implements CursorStore {
   ): Promise<void> {
     const condition = '#lease.#owner = :owner';
     const expression = updateExpression({ set: ['#lastError = :error', '#updatedAt = :at'] });
-    try {
-      await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: cursorKey(sourceId) },
-          ConditionExpression: condition,
-          UpdateExpression: expression,
-          ExpressionAttributeNames: namesFor(condition, expression),
-          ExpressionAttributeValues: { ':owner': owner, ':error': errorToItem(error), ':at': error.at },
-        }),
-      );
-    } catch (err: unknown) {
-      if (isConditionFailure(err)) {
-        throw new CursorConflictError(`recordError: ${owner} does not hold the lease of source ${sourceId}`);
-      }
-      throw err;
+    const result = await this.conditionalUpdate(sourceId, condition, expression, {
+      ':owner': owner,
+      ':error': errorToItem(error),
+      ':at': error.at,
+    });
+    if (!result.applied) {
+      throw new CursorConflictError(`recordError: ${owner} does not hold the lease of source ${sourceId}`);
     }
   }
 
@@ -255,22 +231,8 @@ export class DynamoCursorStore implements CursorStore {
       set: ['#lastRunAt = :at', '#updatedAt = :at'],
       remove: ['#lease'],
     });
-    try {
-      await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: cursorKey(sourceId) },
-          ConditionExpression: condition,
-          UpdateExpression: expression,
-          ExpressionAttributeNames: namesFor(condition, expression),
-          ExpressionAttributeValues: { ':owner': owner, ':at': at },
-        }),
-      );
-    } catch (err: unknown) {
-      // Someone else holds it now (ours expired and was taken): theirs to release.
-      if (isConditionFailure(err)) return;
-      throw err;
-    }
+    // Not applied: someone else holds it now (ours expired and was taken): theirs to release.
+    await this.conditionalUpdate(sourceId, condition, expression, { ':owner': owner, ':at': at });
   }
 
   /** An update guarded by `version = state.version AND lease.owner = owner`, returning the new state. */
@@ -282,25 +244,41 @@ export class DynamoCursorStore implements CursorStore {
     operation: string,
   ): Promise<StoredCursorState> {
     const condition = '#version = :expectedVersion AND #lease.#owner = :owner';
+    const result = await this.conditionalUpdate(state.sourceId, condition, expression, {
+      ...values,
+      ':expectedVersion': state.version,
+      ':owner': owner,
+    });
+    if (!result.applied) {
+      throw new CursorConflictError(
+        `${operation}: source ${state.sourceId} moved past version ${state.version} or ${owner} lost the lease`,
+      );
+    }
+    return itemToState(result.attributes, state.sourceId);
+  }
+
+  /** One conditional UpdateItem on a source's item; a failed condition is an answer, not an error. */
+  private async conditionalUpdate(
+    sourceId: string,
+    condition: string,
+    expression: string,
+    values: Record<string, unknown>,
+  ): Promise<{ applied: true; attributes: Record<string, unknown> } | { applied: false }> {
     try {
       const { Attributes } = await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: cursorKey(state.sourceId) },
+          Key: { pk: cursorKey(sourceId) },
           ConditionExpression: condition,
           UpdateExpression: expression,
           ExpressionAttributeNames: namesFor(condition, expression),
-          ExpressionAttributeValues: { ...values, ':expectedVersion': state.version, ':owner': owner },
+          ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return itemToState(Attributes ?? {}, state.sourceId);
+      return { applied: true, attributes: Attributes ?? {} };
     } catch (err: unknown) {
-      if (isConditionFailure(err)) {
-        throw new CursorConflictError(
-          `${operation}: source ${state.sourceId} moved past version ${state.version} or ${owner} lost the lease`,
-        );
-      }
+      if (isConditionFailure(err)) return { applied: false };
       throw err;
     }
   }
