@@ -9,6 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { readRequestBody } from './http-body.js';
 
 /** Anything callable like the Lambda handler (the middy handler, or the bare core in tests). */
 export type LocalQueryHandler = (
@@ -55,18 +56,6 @@ function joinedParameters(rawQueryString: string): Record<string, string> | unde
     joined[name] = joined[name] === undefined ? value : `${joined[name]},${value}`;
   }
   return joined;
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES) return 'too_large';
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 /** Builds the payload-2.0 event for one request. */
@@ -179,7 +168,7 @@ export async function startLocalQueryApi(options: LocalQueryApiOptions): Promise
     const requestId = randomUUID();
     const apiRequestId = randomBytes(12).toString('base64url');
     try {
-      const body = await readBody(req);
+      const body = await readRequestBody(req, MAX_BODY_BYTES);
       if (body === 'too_large') {
         send(
           res,

@@ -1,5 +1,6 @@
 /** Request/response plumbing: reading bodies, and answers in Mimecast's envelope shape. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readRequestBody } from '../http-body.js';
 import type { SimRequestRecord } from './api.js';
 import type { FailError } from './request-validation.js';
 
@@ -84,26 +85,10 @@ const MAX_BODY_BYTES = 1024 * 1024;
 export class BodyTooLargeError extends Error {}
 
 /** Reads a request body as UTF-8 text, refusing bodies over 1 MiB. */
-export function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new BodyTooLargeError());
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-    // A client that disconnects mid-body (or close()) must not leave this promise pending forever.
-    req.on('close', () => {
-      if (!req.complete) reject(new Error('request aborted before its body was complete'));
-    });
-  });
+export async function readBody(req: IncomingMessage): Promise<string> {
+  const body = await readRequestBody(req, MAX_BODY_BYTES);
+  if (body === 'too_large') throw new BodyTooLargeError();
+  return body.toString('utf8');
 }
 
 /** Parses JSON without throwing on bad input. */

@@ -1,32 +1,14 @@
 /** The per-day summary `npm start -- --once` prints, read back through the S3 API (as a user would see S3). */
 import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, ListObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parseObjectKey } from '#core/archive/layout.js';
+import { listKeys } from '#local/standins/s3.js';
 
 /** Events and objects of one UTC date. */
 export interface DaySummary {
   dt: string;
   events: number;
   objects: number;
-}
-
-/**
- * Every key under `prefix`. ListObjects (v1) paged by marker: s3rver's ListObjectsV2
- * continuation tokens need a legacy OpenSSL cipher that Node 20 lacks by default.
- */
-export async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let marker: string | undefined;
-  for (;;) {
-    const page = await s3.send(new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: marker }));
-    const pageKeys = (page.Contents ?? []).flatMap((object) =>
-      object.Key === undefined ? [] : [object.Key],
-    );
-    keys.push(...pageKeys);
-    const last = pageKeys.at(-1);
-    if (!page.IsTruncated || last === undefined) return keys;
-    marker = page.NextMarker ?? last;
-  }
 }
 
 /** Counts lines (records) of one gzip NDJSON object. */

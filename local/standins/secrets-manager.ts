@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { readRequestBody } from '../http-body.js';
 import { closeServer, endpointOf, listenOnLoopback } from './net.js';
 
 const ACCOUNT = '000000000000';
@@ -104,31 +105,19 @@ function stringField(body: Record<string, unknown>, field: string): string {
   return value;
 }
 
-function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new ServiceError('InvalidRequestException', 'Request body too large.'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('error', reject);
-    req.on('end', () => {
-      try {
-        const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-          throw new Error('not an object');
-        resolve(parsed as Record<string, unknown>);
-      } catch {
-        reject(new ServiceError('SerializationException', 'The request body is not a JSON object.'));
-      }
-    });
-  });
+async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const body = await readRequestBody(req, MAX_BODY_BYTES);
+  if (body === 'too_large') throw new ServiceError('InvalidRequestException', 'Request body too large.');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8') || '{}');
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ServiceError('SerializationException', 'The request body is not a JSON object.');
+  }
+  return parsed as Record<string, unknown>;
 }
 
 function answer(res: ServerResponse, status: number, body: unknown): void {

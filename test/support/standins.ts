@@ -4,11 +4,13 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, ListObjectsCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type StandinOptions, type Standins, startStandins } from '#local/standins/index.js';
+import { listKeys } from '#local/standins/s3.js';
 
 export { applyEnv, type StandinOptions, type Standins, startStandins } from '#local/standins/index.js';
+export { listKeys } from '#local/standins/s3.js';
 
 /** Started stand-ins plus one real SDK client per service. */
 export interface StandinsWithClients {
@@ -60,34 +62,6 @@ export async function withStandins(options: StandinOptions = {}): Promise<Standi
       await standins.close();
     },
   };
-}
-
-/**
- * Every key under `prefix`, in key order. Uses ListObjects (v1) paged by `Marker`, not
- * ListObjectsV2: s3rver encrypts V2 continuation tokens with DES, which Node ≥ 17 (OpenSSL 3)
- * refuses without NODE_OPTIONS=--openssl-legacy-provider, so a V2 listing of more than one
- * page fails with HTTP 500. V1 pages by the last key and needs no cipher.
- */
-export async function listKeys(
-  s3: S3Client,
-  bucket: string,
-  prefix: string,
-  pageSize = 1000,
-): Promise<string[]> {
-  const keys: string[] = [];
-  let marker: string | undefined;
-  for (;;) {
-    const page = await s3.send(
-      new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: marker, MaxKeys: pageSize }),
-    );
-    const pageKeys = (page.Contents ?? []).flatMap((object) =>
-      object.Key === undefined ? [] : [object.Key],
-    );
-    keys.push(...pageKeys);
-    const last = pageKeys.at(-1);
-    if (!page.IsTruncated || last === undefined) return keys;
-    marker = page.NextMarker ?? last;
-  }
 }
 
 /** One archive object as S3 serves it. */
