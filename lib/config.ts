@@ -6,7 +6,7 @@
 
 // A namespace import lets esbuild tree-shake zod (`import { z }` pulls in all of it, ~360 KB).
 import * as z from 'zod';
-import { collectorEnvSchema } from '#core/config/env.js';
+import { collectorEnvSchema, rescanAgesProblem } from '#core/config/env.js';
 
 /** The context key under which cdk.json holds the configuration. */
 export const CONFIG_CONTEXT_KEY = 'mimecastAuditLake';
@@ -45,9 +45,22 @@ const kmsKeyArnSchema = z
     'a KMS key ARN (arn:aws:kms:…:key/<id>)',
   );
 
+/** Seconds the collector waits before closing a window (Mimecast's usual indexing delay). */
+const settleSecondsSchema = z.number().int().min(0).max(86_400);
+
+/** Ages (seconds after a window's end) at which committed windows are searched again for late events. */
+const rescanAgesSchema = z.array(z.number()).superRefine((ages, ctx) => {
+  const problem = rescanAgesProblem(ages);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 const sourceSchema = z
   .object({
     id: sourceIdSchema,
+    /** This source's settle time, overriding the stack's `settleSeconds`. */
+    settleSeconds: settleSecondsSchema.optional(),
+    /** This source's rescan ages, overriding the stack's `rescanAfterSeconds` (`[]` turns rescans off). */
+    rescanAfterSeconds: rescanAgesSchema.optional(),
     /** Existing secret holding this source's Mimecast credentials; omitted → the stack creates an empty one. */
     secretArn: secretArnSchema.optional(),
     /** Only for an existing secret encrypted with a customer-managed key: that key, so the functions may decrypt it. */
@@ -184,6 +197,16 @@ export const appConfigSchema = z
     scheduleMinutes: z.number().int().min(1).max(60).default(5),
     /** Days the first run backfills (Mimecast keeps 60). */
     lookbackDays: z.number().int().min(1).max(60).default(60),
+    /**
+     * A window is closed only this long after its end: most events are searchable by then. Later
+     * ones are found by the rescans (docs: the collector's guarantee). Per source: `sources[].settleSeconds`.
+     */
+    settleSeconds: settleSecondsSchema.default(300),
+    /**
+     * Ages (seconds after a window's end) at which each committed window is searched again for
+     * events Mimecast indexed late; `[]` turns rescans off. Per source: `sources[].rescanAfterSeconds`.
+     */
+    rescanAfterSeconds: rescanAgesSchema.default([3_600, 86_400]),
     /** S3 key prefix of the archive (no trailing "/"). */
     dataPrefix: dataPrefixSchema.default('mimecast/audit-events'),
     /** Delete archived objects after this many days; omitted = keep forever. */
@@ -217,14 +240,18 @@ export const appConfigSchema = z
         }
       }
     }
-    // Steady-state lag is about one schedule interval plus the collector's 5-minute settle time;
-    // a threshold below twice that would keep the freshness alarm permanently firing.
-    const minimum = 2 * config.scheduleMinutes + 5;
+    // Steady-state lag is about one schedule interval plus the collector's settle time; a
+    // threshold below twice the interval plus the longest settle time would keep the freshness
+    // alarm permanently firing.
+    const settleMinutes = Math.ceil(
+      Math.max(config.settleSeconds, ...config.sources.map((s) => s.settleSeconds ?? 0)) / 60,
+    );
+    const minimum = 2 * config.scheduleMinutes + settleMinutes;
     if (config.freshnessThresholdMinutes < minimum) {
       ctx.addIssue({
         code: 'custom',
         path: ['freshnessThresholdMinutes'],
-        message: `must be at least ${minimum} (2 × scheduleMinutes + 5) or the alarm fires during normal operation`,
+        message: `must be at least ${minimum} (2 × scheduleMinutes + the longest settle time in minutes) or the alarm fires during normal operation`,
       });
     }
   });

@@ -48,6 +48,8 @@ export class MimecastAuditLakeStack extends Stack {
           cursorTable: this.lake.cursorTable,
           dataPrefix: config.dataPrefix,
           lookbackDays: config.lookbackDays,
+          settleSeconds: source.settleSeconds ?? config.settleSeconds,
+          rescanAfterSeconds: source.rescanAfterSeconds ?? config.rescanAfterSeconds,
           scheduleMinutes: config.scheduleMinutes,
           logRetention,
         }),

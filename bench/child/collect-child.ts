@@ -33,6 +33,7 @@ runChild(async () => {
   const countingClient: MimecastClient = {
     getAuditEventsPage: (query, token, options) => client.getAuditEventsPage(query, token, options),
     getCategories: (options) => client.getCategories(options),
+    serverClockOffsetMs: () => client.serverClockOffsetMs(),
     auditEventPages: (query, options) => {
       queries.push({ start: query.start.toISOString(), end: query.end.toISOString() });
       return countPages(client.auditEventPages(query, options), counted, phases);
@@ -50,6 +51,9 @@ runChild(async () => {
         phases.storeMs += performance.now() - started;
       }
     },
+    getObject: (key) => s3.getObject(key),
+    listKeys: (prefix) => s3.listKeys(prefix),
+    deleteObject: (key) => s3.deleteObject(key),
   };
   const cursor = timedCursor(new DynamoCursorStore(new DynamoDBClient({}), table), phases);
 
@@ -74,6 +78,8 @@ runChild(async () => {
       MAX_EVENTS_PER_WINDOW: 50_000,
       SAFETY_MARGIN_MS: 30_000,
       PAGE_SIZE: request.pageSize,
+      // A backfill: every window is older than any rescan age, so rescans cost nothing here.
+      RESCAN_AFTER_SECONDS: [3600, 86_400],
     },
     { remainingMs: () => budgetEnd - Date.now() },
   );
@@ -128,9 +134,8 @@ function timedCursor(store: CursorStore, phases: { cursorMs: number }): CursorSt
   return {
     get: timed((id) => store.get(id)),
     acquireLease: timed((id, owner, now, expiresAt) => store.acquireLease(id, owner, now, expiresAt)),
-    savePending: timed((state, owner, update) => store.savePending(state, owner, update)),
-    commitWindow: timed((state, owner, commit) => store.commitWindow(state, owner, commit)),
+    save: timed((state, owner, changes, at) => store.save(state, owner, changes, at)),
     recordError: timed((id, owner, error) => store.recordError(id, owner, error)),
-    releaseLease: timed((id, owner, at) => store.releaseLease(id, owner, at)),
+    releaseLease: timed((id, owner, at, stopReason) => store.releaseLease(id, owner, at, stopReason)),
   };
 }

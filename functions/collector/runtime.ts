@@ -1,13 +1,15 @@
 /**
  * What a collector container builds once: the validated configuration, the AWS clients (SDK
- * default chains: region from AWS_REGION, endpoints from AWS_ENDPOINT_URL_*), the stores over
- * them and the cached Mimecast session. Nothing here knows whether it runs in Lambda,
+ * default chains: region from AWS_REGION, endpoints from AWS_ENDPOINT_URL_*; timeouts and
+ * attempts from AWS_CONNECT_TIMEOUT_MS, AWS_REQUEST_TIMEOUT_MS, AWS_MAX_ATTEMPTS), the stores
+ * over them and the cached Mimecast session. Nothing here knows whether it runs in Lambda,
  * `npm start` or a test.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { S3ObjectStore } from '#core/archive/s3-object-store.js';
+import { awsClientConfig, worstCaseCallMs } from '#core/aws-clients.js';
 import { type CollectorConfig, collectorEnvSchema, parseEnvironment } from '#core/config/env.js';
 import { DynamoCursorStore } from '#core/cursor/dynamo-cursor-store.js';
 import { ConfigurationError, createMimecastClient } from '#core/mimecast/index.js';
@@ -60,16 +62,37 @@ export async function readSecretString(client: SecretsManagerClient, secretId: s
   return value;
 }
 
+/**
+ * How many AWS calls in a row can hang in a failed run: when DynamoDB itself hangs, the call that
+ * fails, then the engine's recording of the error and release of the lease (each is tried).
+ */
+const HUNG_CALLS_PER_FAILURE = 3;
+
+/**
+ * Throws unless hung AWS calls end within SAFETY_MARGIN_MS, the time the engine keeps free at the
+ * end of an invocation: otherwise a hang near the end would again be ended by Lambda's timeout.
+ */
+function assertAwsTimeoutsFit(config: CollectorConfig): void {
+  const worstMs = HUNG_CALLS_PER_FAILURE * worstCaseCallMs(config);
+  if (worstMs > config.SAFETY_MARGIN_MS) {
+    throw new Error(
+      `Invalid environment: AWS_MAX_ATTEMPTS × AWS_REQUEST_TIMEOUT_MS does not fit SAFETY_MARGIN_MS: ${HUNG_CALLS_PER_FAILURE} hung AWS calls (a failure and its cleanup) could take ${worstMs} ms, more than ${config.SAFETY_MARGIN_MS} ms`,
+    );
+  }
+}
+
 /** Validates `env` and builds the runtime; throws an Error naming every bad variable. */
 export function createCollectorRuntime(
   env: Record<string, string | undefined>,
   hooks: RuntimeHooks = {},
 ): CollectorRuntime {
   const config = parseEnvironment(collectorEnvSchema, env);
+  assertAwsTimeoutsFit(config);
   const instrument = hooks.instrument ?? (<T>(client: T) => client);
-  const s3 = instrument(new S3Client({}));
-  const dynamodb = instrument(new DynamoDBClient({}));
-  const secrets = instrument(new SecretsManagerClient({}));
+  // One config object per client: each builds its own HTTP handler from it.
+  const s3 = instrument(new S3Client(awsClientConfig(config)));
+  const dynamodb = instrument(new DynamoDBClient(awsClientConfig(config)));
+  const secrets = instrument(new SecretsManagerClient(awsClientConfig(config)));
   const session = new MimecastSession(
     () => readSecretString(secrets, config.MIMECAST_SECRET_ID),
     (secret) =>

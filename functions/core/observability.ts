@@ -25,8 +25,22 @@ export const CollectorMetric = {
   ThrottledStops: 'ThrottledStops',
   /** Events without an id or with an unparseable eventTime (quarantined, not archived). Count. */
   MalformedEvents: 'MalformedEvents',
-  /** Seconds of history skipped because the watermark fell out of Mimecast's 60 days. */
+  /** Seconds of history newly lost because they fell out of Mimecast's 60 days (each second once). */
   GapSeconds: 'GapSeconds',
+  /** Seconds newly recorded as unreadable: Mimecast's paging failed on them however narrowly searched. */
+  UnreadableSeconds: 'UnreadableSeconds',
+  /** Late-indexed events found by rescans and merged into their windows. Count. */
+  LateEvents: 'LateEvents',
+  /** Late events found only by the rescan at the largest age: a sign that some arrive later still. Count. */
+  LateEventsAtLastRescan: 'LateEventsAtLastRescan',
+  /** The largest indexing delay among a run's late events (seconds, a lower bound). */
+  LateEventMaxDelaySeconds: 'LateEventMaxDelaySeconds',
+  /** Rescan searches completed. Count. */
+  Rescans: 'Rescans',
+  /** Windows whose due rescan could not be made (fell out of Mimecast's history, or unreadable). Count. */
+  RescansSkipped: 'RescansSkipped',
+  /** Pending windows split into smaller ones (too dense, too slow, interrupted, unreadable paging). Count. */
+  WindowSplits: 'WindowSplits',
   /** Authentication (401/403) failures: needs new credentials. Count. */
   AuthFailures: 'AuthFailures',
   /** API 1.0 binding expired (418): needs new keys. Count. */

@@ -81,6 +81,10 @@ export interface SourceCollectorProps {
   cursorTable: dynamodb.ITable;
   dataPrefix: string;
   lookbackDays: number;
+  /** The source's settle time (its own, or the stack's default). */
+  settleSeconds: number;
+  /** The source's rescan ages (its own, or the stack's default); empty: no rescans. */
+  rescanAfterSeconds: readonly number[];
   scheduleMinutes: number;
   logRetention: logs.RetentionDays;
 }
@@ -126,6 +130,8 @@ export class SourceCollector extends Construct {
       DATA_PREFIX: dataPrefix,
       CURSOR_TABLE_NAME: cursorTable.tableName,
       LOOKBACK_DAYS: props.lookbackDays,
+      SETTLE_SECONDS: props.settleSeconds,
+      RESCAN_AFTER_SECONDS: props.rescanAfterSeconds.join(','),
     };
     this.function = new ProjectFunction(this, 'Function', {
       entry: path.join(FUNCTIONS_DIR, 'collector', 'handler.ts'),
@@ -179,14 +185,25 @@ export class SourceCollector extends Construct {
   private grantCollectorAccess(props: SourceCollectorProps): void {
     const { source, archiveBucket, cursorTable, dataPrefix, stackKey } = props;
     const role = this.function.executionRole;
+    const prefixes = [sourcePrefix(dataPrefix, source.id), malformedPrefix(dataPrefix, source.id)];
+    // Put: new windows. Get: a rescan reads a window's objects back to merge late events into
+    // them. Delete: a pending window that is split first removes what an earlier attempt wrote
+    // under its keys (in the versioned bucket a delete marker; the version stays recoverable).
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        sid: 'WriteOwnSourcePrefixesOnly',
-        actions: ['s3:PutObject'],
-        resources: [
-          archiveBucket.arnForObjects(`${sourcePrefix(dataPrefix, source.id)}/*`),
-          archiveBucket.arnForObjects(`${malformedPrefix(dataPrefix, source.id)}/*`),
-        ],
+        sid: 'OwnSourcePrefixesOnly',
+        actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
+        resources: prefixes.map((prefix) => archiveBucket.arnForObjects(`${prefix}/*`)),
+      }),
+    );
+    // Listing finds those objects; the condition confines it to this source's prefixes
+    // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html, s3:prefix).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ListOwnSourcePrefixesOnly',
+        actions: ['s3:ListBucket'],
+        resources: [archiveBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}/*`) } },
       }),
     );
     role.addToPrincipalPolicy(
@@ -216,7 +233,7 @@ export class SourceCollector extends Construct {
     for (const prefix of [sourcePrefix(dataPrefix, source.id), malformedPrefix(dataPrefix, source.id)]) {
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[${finding}/${prefix}/*]`,
-        reason: `Object keys are created at run time (one per day and window); the wildcard is confined to source "${source.id}"'s own prefix ${prefix}/ and only allows s3:PutObject.`,
+        reason: `Object keys are created at run time (one per day and window); the wildcard is confined to source "${source.id}"'s own prefix ${prefix}/ (put, get, delete of its own window objects).`,
       });
     }
   }

@@ -1,6 +1,6 @@
 /** Command-line parsing for `npm run mimecast-sim` (kept apart from cli.ts so it can be unit tested). */
 import { parseArgs } from 'node:util';
-import type { SimulatorOptions } from './api.js';
+import type { LateEventClass, SimulatorOptions } from './api.js';
 
 /** Usage text printed by `--help` and after a flag error. */
 export const USAGE = `Usage: npm run mimecast-sim -- [options]
@@ -15,7 +15,26 @@ Options:
   --token-ttl <seconds>   OAuth access token lifetime               default 1799
   --page-latency-ms <ms>  added latency per get-audit-events page   default 0
   --rate-limit <c/r|off>  token bucket: capacity/refill-per-second  default 50/25
-  --help                  show this text`;
+  --clock-offset-ms <ms>  Mimecast's clock runs this far ahead (negative: behind)
+                          of the machine's; write a negative value as
+                          --clock-offset-ms=-600000                   default 0
+  --late-events <list>    late indexing, share:delaySeconds[,share:delaySeconds…]
+                          e.g. 0.05:300,0.01:3600 (shares add up to ≤ 1)
+  --retention-error-code <code>
+                          fail[] code for a start older than 60 days
+                          default err_validation_date_outside_retention
+  --empty-last-page-with-next
+                          the last page carries next; following it answers
+                          data [] with the same token
+  --empty-tail-with-new-tokens
+                          the last page carries next; following it answers
+                          data [] with a new token, forever
+  --help                  show this text
+
+Stuck page ranges and scripted faults (repeat_token, empty_page, …) are programmatic only.`;
+
+// A year either way: anything more is a typo, not a clock that is off.
+const MAX_OFFSET_MS = 365 * 86_400_000;
 
 /** What the CLI should do. */
 export type CliCommand = { kind: 'help' } | { kind: 'run'; options: SimulatorOptions & { port: number } };
@@ -52,6 +71,32 @@ function rateLimit(raw: string): SimulatorOptions['rateLimit'] {
   return { capacity, refillPerSecond };
 }
 
+function lateEvents(raw: string): LateEventClass[] {
+  const classes = raw.split(',').map((part) => {
+    const match = /^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$/.exec(part.trim());
+    const share = Number(match?.[1]);
+    const delaySeconds = Number(match?.[2]);
+    if (!match || share > 1) {
+      throw new CliUsageError(
+        `--late-events must be share:delaySeconds[,share:delaySeconds…] with shares in 0..1 (e.g. 0.05:300), got "${raw}"`,
+      );
+    }
+    return { share, delaySeconds };
+  });
+  const total = classes.reduce((sum, entry) => sum + entry.share, 0);
+  // Same float tolerance as the simulator's own check (0.1 + 0.2 + 0.7 is a little over 1).
+  if (total > 1 + 1e-9)
+    throw new CliUsageError(`--late-events shares must add up to at most 1, got ${total}`);
+  return classes;
+}
+
+function errorCode(raw: string): string {
+  if (!/^[A-Za-z0-9_.:-]{1,80}$/.test(raw)) {
+    throw new CliUsageError(`--retention-error-code must look like an error code, got "${raw}"`);
+  }
+  return raw;
+}
+
 /** Parses the CLI arguments (without node and script). */
 export function parseCliArgs(argv: readonly string[]): CliCommand {
   let values: Record<string, string | boolean | undefined>;
@@ -67,6 +112,11 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         'token-ttl': { type: 'string' },
         'page-latency-ms': { type: 'string' },
         'rate-limit': { type: 'string' },
+        'clock-offset-ms': { type: 'string' },
+        'late-events': { type: 'string' },
+        'retention-error-code': { type: 'string' },
+        'empty-last-page-with-next': { type: 'boolean' },
+        'empty-tail-with-new-tokens': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -92,5 +142,14 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   if (latency !== undefined) options.pageLatencyMs = integer('page-latency-ms', latency, 0, 600_000);
   const limit = text('rate-limit');
   if (limit !== undefined) options.rateLimit = rateLimit(limit);
+  const offset = text('clock-offset-ms');
+  if (offset !== undefined)
+    options.clockOffsetMs = integer('clock-offset-ms', offset, -MAX_OFFSET_MS, MAX_OFFSET_MS);
+  const late = text('late-events');
+  if (late !== undefined) options.lateEvents = lateEvents(late);
+  const code = text('retention-error-code');
+  if (code !== undefined) options.retentionErrorCode = errorCode(code);
+  if (values['empty-last-page-with-next'] === true) options.emptyLastPageWithNext = true;
+  if (values['empty-tail-with-new-tokens'] === true) options.emptyTailWithNewTokens = true;
   return { kind: 'run', options };
 }

@@ -3,8 +3,24 @@
  * base URL and a working secret for each auth mode. The credentials are simulator-only (derived
  * from the seed); printing them is the point, so they can be pasted into a local secret.
  */
+import type { SimulatorOptions } from './api.js';
 import { CliUsageError, parseCliArgs, USAGE } from './cli-args.js';
 import { startMimecastSimulator } from './server.js';
+
+/** The non-default behaviours switched on, for the start-up banner ('' when none). */
+function describeExtras(options: SimulatorOptions): string {
+  const parts: string[] = [];
+  if (options.clockOffsetMs) parts.push(`clock offset ${options.clockOffsetMs} ms`);
+  const late = options.lateEvents;
+  if (late !== undefined) {
+    const classes = Array.isArray(late) ? late : [late];
+    parts.push(`late events ${classes.map((c) => `${c.share}@${c.delaySeconds}s`).join(', ')}`);
+  }
+  if (options.retentionErrorCode) parts.push(`retention error code ${options.retentionErrorCode}`);
+  if (options.emptyTailWithNewTokens) parts.push('endless empty tail with new tokens');
+  else if (options.emptyLastPageWithNext) parts.push('terminal empty page with the same token');
+  return parts.join(', ');
+}
 
 async function main(): Promise<void> {
   let command: ReturnType<typeof parseCliArgs>;
@@ -30,6 +46,8 @@ async function main(): Promise<void> {
   console.log(
     `seed ${options.seed ?? 1}, ${options.eventsPerDay ?? 2000} events/day, token TTL ${options.tokenTtlSeconds ?? 1799} s, page latency ${options.pageLatencyMs ?? 0} ms, rate limit ${rate}`,
   );
+  const extras = describeExtras(options);
+  if (extras !== '') console.log(extras);
   console.log(`API 2.0 (OAuth) secret: ${JSON.stringify(simulator.secrets.oauth2)}`);
   console.log(`API 1.0 (HMAC) secret:  ${JSON.stringify(simulator.secrets.hmac)}`);
   console.log('Press Ctrl-C to stop.');

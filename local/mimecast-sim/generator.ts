@@ -4,6 +4,7 @@
  * can be regenerated identically, and as the clock moves new events simply appear.
  */
 import type { RawAuditEvent } from '#core/mimecast/types.js';
+import type { LateEventClass } from './api.js';
 import { ACTORS, pickCategory, pickIp } from './catalog.js';
 import { formatEventTime } from './dates.js';
 import { formatLocal, SIM_ZONES, zoneOffsetAt } from './local-time.js';
@@ -30,7 +31,21 @@ export interface GeneratorSettings {
   seed: number;
   eventsPerDay: number;
   burstShare: number;
-  lateEvents?: { share: number; delaySeconds: number } | undefined;
+  /** One late class or several (shares add up to ≤ 1; validated by settings.ts). */
+  lateEvents?: LateEventClass | readonly LateEventClass[] | undefined;
+}
+
+/**
+ * The visibility delay (ms) for one uniform draw `u` in [0, 1): classes take consecutive slices
+ * of [0, 1) in the order given, so a single class behaves exactly as `u < share`.
+ */
+function lateDelayMs(classes: readonly LateEventClass[], u: number): number {
+  let upper = 0;
+  for (const entry of classes) {
+    upper += entry.share;
+    if (entry.share > 0 && u < upper) return entry.delaySeconds * 1000;
+  }
+  return 0;
 }
 
 /** The bucket holding `ms`. */
@@ -68,6 +83,9 @@ export function generateBucket(settings: GeneratorSettings, bucket: number): Hel
   // Lateness uses its own stream so switching `lateEvents` on does not change the events themselves.
   const lateRandom = createRandom(mixSeed(settings.seed, bucket, 2));
   const late = settings.lateEvents;
+  const lateClasses: readonly LateEventClass[] =
+    late === undefined ? [] : Array.isArray(late) ? late : [late as LateEventClass];
+  const anyLate = lateClasses.some((entry) => entry.share > 0);
   const events: HeldEvent[] = [];
   for (let seq = 0; seq < seconds.length; seq += 1) {
     const timeMs = bucketStart + (seconds[seq] ?? 0) * 1000;
@@ -85,11 +103,12 @@ export function generateBucket(settings: GeneratorSettings, bucket: number): Hel
       stamp: `Date: ${local.date}, Time: ${local.time}`,
       ip: pickIp(random),
     });
-    const isLate = late !== undefined && late.share > 0 && lateRandom() < late.share;
+    // One draw per event whatever the classes: appending a class leaves the earlier ones unchanged.
+    const delayMs = anyLate ? lateDelayMs(lateClasses, lateRandom()) : 0;
     events.push({
       timeMs,
       seq,
-      visibleAt: isLate && late ? timeMs + late.delaySeconds * 1000 : timeMs,
+      visibleAt: timeMs + delayMs,
       generated: true,
       event: {
         id: eventId(settings.seed, bucket, seq, random),

@@ -20,8 +20,10 @@ export interface PageCursor {
   asOf: number;
   /** Resume strictly below this position; absent on an "exhausted" token. */
   position?: Position | undefined;
-  /** >0 on the tokens handed out after the last page (emptyLastPageWithNext). */
+  /** >0 on the tokens handed out after the last page (emptyLastPageWithNext, emptyTailWithNewTokens). */
   exhausted?: number | undefined;
+  /** Makes tokens that resume at the same place distinct (the `empty_page` fault hands out several). */
+  nonce?: number | undefined;
 }
 
 /** A stable hash of a search (page size excluded: clients may change it between pages). */
@@ -45,6 +47,7 @@ export class PageTokens {
         t: cursor.position?.timeMs,
         s: cursor.position?.seq,
         x: cursor.exhausted,
+        n: cursor.nonce,
       }),
     ).toString('base64url');
     return `${body}.${this.mac(body)}`;
@@ -65,12 +68,13 @@ export class PageTokens {
       throw err;
     }
     if (typeof parsed !== 'object' || parsed === null) return undefined;
-    const { h, a, t, s, x } = parsed as Record<string, unknown>;
+    const { h, a, t, s, x, n } = parsed as Record<string, unknown>;
     if (typeof h !== 'string' || !isInt(a)) return undefined;
     const position = isInt(t) && isInt(s) ? { timeMs: t, seq: s } : undefined;
     const exhausted = isInt(x) && x > 0 ? x : undefined;
     if (!position && !exhausted) return undefined;
-    return { searchHash: h, asOf: a, position, exhausted };
+    const nonce = isInt(n) ? n : undefined;
+    return { searchHash: h, asOf: a, position, exhausted, nonce };
   }
 
   private mac(body: string): string {

@@ -6,8 +6,8 @@
  * Codes: `err_validation_null` and `err_validation_blank` are Mimecast's; the others are the
  * simulator's own (Mimecast's exact codes for these cases are unknown):
  * `err_validation_invalid_format`, `err_validation_out_of_range`, `err_validation_unknown_field`,
- * `err_validation_invalid_category`, `err_validation_date_outside_retention`,
- * `err_validation_invalid_page_token`.
+ * `err_validation_invalid_category`, `err_validation_date_outside_retention` (or the
+ * `retentionErrorCode` option), `err_validation_invalid_page_token`.
  */
 import { CATEGORY_CODES } from './catalog.js';
 import { parseRequestDate } from './dates.js';
@@ -37,6 +37,8 @@ export interface ValidationLimits {
   now: number;
   historyMs: number;
   maxPageSize: number;
+  /** The code for a startDateTime older than the history. */
+  retentionErrorCode: string;
 }
 
 /** Mimecast's documented example page size, used when the request names none. */
@@ -205,7 +207,7 @@ export function validateAuditEventsBody(
   if (startMs !== undefined && startMs < floorMs) {
     errors.push(
       invalid(
-        'err_validation_date_outside_retention',
+        limits.retentionErrorCode,
         'startDateTime',
         `startDateTime is older than the ${Math.round(limits.historyMs / 86_400_000)} days of audit history kept`,
       ),

@@ -9,6 +9,8 @@ export interface Exchange {
   req: IncomingMessage;
   res: ServerResponse;
   record: SimRequestRecord;
+  /** The simulator's now (clock + offset), for the `Date` header. */
+  now: () => number;
 }
 
 /** A fail[] item as API 1.0 and most 2.0 endpoints write it. */
@@ -55,9 +57,12 @@ export function sendRaw(
   if (res.destroyed || res.writableEnded) return;
   // Encode once: pages are large, and measuring then re-encoding a string doubles the work.
   const bytes = Buffer.from(body, 'utf8');
+  // Node would stamp real wall time; the simulator's Date must follow its own (test) clock.
+  res.sendDate = false;
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': bytes.length,
+    date: new Date(exchange.now()).toUTCString(),
     ...headers,
   });
   res.end(bytes);

@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Clock } from '#core/ports.js';
 import type {
   Fault,
   MimecastSimulator,
@@ -13,6 +14,7 @@ import type {
   SimEndpoint,
   SimRequestRecord,
   SimulatorOptions,
+  StuckRange,
 } from './api.js';
 import {
   type AuthFailure,
@@ -23,7 +25,7 @@ import {
   type Principal,
 } from './auth.js';
 import { CATEGORIES } from './catalog.js';
-import { EventStore } from './event-store.js';
+import { EventStore, type Position, type SearchFilter } from './event-store.js';
 import { FaultInjector } from './faults.js';
 import type { HeldEvent } from './generator.js';
 import { type PageCursor, PageTokens, searchHash } from './page-token.js';
@@ -40,7 +42,7 @@ import {
   sendJson,
   sendRaw,
 } from './responses.js';
-import { requireRange, resolveSettings } from './settings.js';
+import { requireClockOffset, requireRange, resolveSettings, resolveStuckRanges } from './settings.js';
 import { RateLimiter, type TakeResult } from './token-bucket.js';
 
 const ROUTES: ReadonlyMap<string, SimEndpoint> = new Map([
@@ -68,10 +70,22 @@ function rateHeaders(rate: TakeResult | undefined): Record<string, number> {
 
 const MALFORMED_BODY = '{"meta":{"status":200,"pagination":{"pageSize":';
 
+/** Where a search's first page starts: above every event at or before the (inclusive) end. */
+const topOf = (endMs: number): Position => ({ timeMs: endMs, seq: Number.MAX_SAFE_INTEGER });
+
+/** True when the request's `[start, end]` overlaps a half-open stuck range (touching does not count). */
+const overlapsAny = (ranges: readonly StuckRange[], startMs: number, endMs: number): boolean =>
+  ranges.some((range) => startMs < range.endMs && range.startMs < endMs);
+
 /** Starts a simulator on 127.0.0.1 and resolves once it is listening. */
 export async function startMimecastSimulator(options: SimulatorOptions = {}): Promise<MimecastSimulator> {
   const settings = resolveSettings(options);
-  const { clock } = settings;
+  let clockOffsetMs = settings.clockOffsetMs;
+  let stuckRanges = settings.stuckRanges;
+  // Mimecast's clock: everything in the simulator reads this one, never settings.clock directly.
+  const clock: Clock = { now: () => settings.clock.now() + clockOffsetMs };
+  // Makes the tokens of consecutive empty_page faults distinct even when they resume at one place.
+  let tokenNonce = 0;
   const derived = credentialsForSeed(settings.seed);
   const credentials = {
     oauth2: options.credentials?.oauth2 ?? derived.oauth2,
@@ -88,6 +102,7 @@ export async function startMimecastSimulator(options: SimulatorOptions = {}): Pr
     burstShare: settings.burstShare,
     lateEvents: settings.lateEvents,
   });
+  const tailTokens = settings.emptyTailWithNewTokens || settings.emptyLastPageWithNext;
   const faults = new FaultInjector();
   const pageTokens = new PageTokens();
   const records: SimRequestRecord[] = [];
@@ -197,6 +212,8 @@ export async function startMimecastSimulator(options: SimulatorOptions = {}): Pr
         await sleep(fault.delayMs, undefined, { signal: closing.signal });
         return false;
       case 'repeat_token':
+      case 'empty_page':
+        // Both change how get-audit-events answers; handleAuditEvents applies them.
         return false;
     }
   };
@@ -250,7 +267,7 @@ export async function startMimecastSimulator(options: SimulatorOptions = {}): Pr
     exchange: Exchange,
     body: unknown,
     headers: Record<string, number>,
-    repeatToken: boolean,
+    fault: Fault['type'] | undefined,
   ): Promise<void> => {
     if (pageLatencyMs > 0) await sleep(pageLatencyMs, undefined, { signal: closing.signal });
     const now = clock.now();
@@ -258,6 +275,7 @@ export async function startMimecastSimulator(options: SimulatorOptions = {}): Pr
       now,
       historyMs: settings.historyMs,
       maxPageSize: settings.maxPageSize,
+      retentionErrorCode: settings.retentionErrorCode,
     });
     if (!validation.ok) {
       sendJson(
@@ -293,25 +311,51 @@ export async function startMimecastSimulator(options: SimulatorOptions = {}): Pr
     }
     // Later pages answer as of the first page's time, so late arrivals cannot shift the pages.
     const asOf = cursor?.asOf ?? now;
+    const sendPage = (events: HeldEvent[], next: string | undefined): void => {
+      exchange.record.returned = events.length;
+      const pagination =
+        next === undefined ? { pageSize: request.pageSize } : { pageSize: request.pageSize, next };
+      sendJson(
+        exchange,
+        200,
+        envelope(
+          200,
+          events.map((held) => held.event),
+          [],
+          pagination,
+        ),
+        headers,
+      );
+    };
+    if (fault === 'empty_page') {
+      // Nothing this time, and a new token for exactly the page that was asked for.
+      tokenNonce += 1;
+      const resume: PageCursor =
+        cursor?.exhausted !== undefined
+          ? { searchHash: hash, asOf, exhausted: cursor.exhausted, nonce: tokenNonce }
+          : { searchHash: hash, asOf, position: cursor?.position ?? topOf(request.endMs), nonce: tokenNonce };
+      sendPage([], pageTokens.encode(resume));
+      return;
+    }
+    const filter: SearchFilter = {
+      startMs: request.startMs,
+      endMs: request.endMs,
+      asOf,
+      floorMs: now - settings.historyMs,
+      categories: request.categories.length > 0 ? new Set(request.categories) : undefined,
+      text: request.query?.toLowerCase(),
+    };
     let events: HeldEvent[] = [];
     let next: string | undefined;
     if (cursor?.exhausted !== undefined) {
-      if (settings.emptyLastPageWithNext) {
+      if (settings.emptyTailWithNewTokens) {
         next = pageTokens.encode({ searchHash: hash, asOf, exhausted: cursor.exhausted + 1 });
+      } else if (settings.emptyLastPageWithNext) {
+        // The cursor does not move: the same token back says "nothing more".
+        next = request.pageToken;
       }
     } else {
-      const found = store.searchNewestFirst(
-        {
-          startMs: request.startMs,
-          endMs: request.endMs,
-          asOf,
-          floorMs: now - settings.historyMs,
-          categories: request.categories.length > 0 ? new Set(request.categories) : undefined,
-          text: request.query?.toLowerCase(),
-        },
-        cursor?.position,
-        request.pageSize + 1,
-      );
+      const found = store.searchNewestFirst(filter, cursor?.position, request.pageSize + 1);
       const more = found.length > request.pageSize;
       events = more ? found.slice(0, request.pageSize) : found;
       const last = events[events.length - 1];
@@ -321,25 +365,21 @@ export async function startMimecastSimulator(options: SimulatorOptions = {}): Pr
           asOf,
           position: { timeMs: last.timeMs, seq: last.seq },
         });
-      } else if (settings.emptyLastPageWithNext) {
+      } else if (tailTokens) {
         next = pageTokens.encode({ searchHash: hash, asOf, exhausted: 1 });
       }
     }
-    if (repeatToken && request.pageToken !== undefined) next = request.pageToken;
-    exchange.record.returned = events.length;
-    const pagination =
-      next === undefined ? { pageSize: request.pageSize } : { pageSize: request.pageSize, next };
-    sendJson(
-      exchange,
-      200,
-      envelope(
-        200,
-        events.map((held) => held.event),
-        [],
-        pagination,
-      ),
-      headers,
-    );
+    if (request.pageToken !== undefined) {
+      if (fault === 'repeat_token') next = request.pageToken;
+      else if (
+        overlapsAny(stuckRanges, request.startMs, request.endMs) &&
+        // Only searches that need several pages get stuck, so narrowing the window is a way out.
+        store.searchNewestFirst(filter, undefined, request.pageSize + 1).length > request.pageSize
+      ) {
+        next = request.pageToken;
+      }
+    }
+    sendPage(events, next);
   };
 
   const handleApi = async (
@@ -378,7 +418,7 @@ export async function startMimecastSimulator(options: SimulatorOptions = {}): Pr
       return;
     }
     if (endpoint === 'get-categories') handleCategories(exchange, parsed.value, headers);
-    else await handleAuditEvents(exchange, parsed.value, headers, fault?.type === 'repeat_token');
+    else await handleAuditEvents(exchange, parsed.value, headers, fault?.type);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -391,7 +431,7 @@ export async function startMimecastSimulator(options: SimulatorOptions = {}): Pr
       status: 0,
     };
     records.push(record);
-    const exchange: Exchange = { req, res, record };
+    const exchange: Exchange = { req, res, record, now: () => clock.now() };
     try {
       if (endpoint === 'other') {
         sendJson(exchange, 404, envelope(404, [], [{ code: 'not_found', message: 'No such endpoint' }]));
@@ -474,6 +514,12 @@ export async function startMimecastSimulator(options: SimulatorOptions = {}): Pr
     },
     setPageLatency(ms: number) {
       pageLatencyMs = requireRange('pageLatencyMs', ms, 0);
+    },
+    setClockOffset(ms: number) {
+      clockOffsetMs = requireClockOffset(ms);
+    },
+    setStuckRanges(ranges: readonly StuckRange[]) {
+      stuckRanges = resolveStuckRanges(ranges);
     },
     requests() {
       return records.map((record) => ({ ...record }));

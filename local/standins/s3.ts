@@ -2,7 +2,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ListObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { closeServer, LOOPBACK } from './net.js';
 
@@ -46,30 +45,5 @@ export async function startS3(options: {
   };
 }
 
-/**
- * Every key under `prefix`, in key order. Uses ListObjects (v1) paged by `Marker`, not
- * ListObjectsV2: s3rver encrypts V2 continuation tokens with DES, which Node ≥ 17 (OpenSSL 3)
- * refuses without NODE_OPTIONS=--openssl-legacy-provider, so a V2 listing of more than one
- * page fails with HTTP 500. V1 pages by the last key and needs no cipher.
- */
-export async function listKeys(
-  s3: S3Client,
-  bucket: string,
-  prefix: string,
-  pageSize = 1000,
-): Promise<string[]> {
-  const keys: string[] = [];
-  let marker: string | undefined;
-  for (;;) {
-    const page = await s3.send(
-      new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: marker, MaxKeys: pageSize }),
-    );
-    const pageKeys = (page.Contents ?? []).flatMap((object) =>
-      object.Key === undefined ? [] : [object.Key],
-    );
-    keys.push(...pageKeys);
-    const last = pageKeys.at(-1);
-    if (!page.IsTruncated || last === undefined) return keys;
-    marker = page.NextMarker ?? last;
-  }
-}
+/** Every key under `prefix`, in key order (the product's own listing, so tests read S3 as the collector does). */
+export { listAllKeys as listKeys } from '#core/archive/s3-object-store.js';

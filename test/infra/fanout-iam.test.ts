@@ -101,12 +101,16 @@ describe('per-source fan-out', () => {
 
 describe('collector IAM', () => {
   it.each(['eu', 'us'])(
-    'lets collector %s put objects only under its own data and quarantine prefixes',
+    'lets collector %s put, read back and delete objects only under its own data and quarantine prefixes',
     (id) => {
-      const puts = allowing(collectorStatements(id), 's3:PutObject');
+      const objects = allowing(collectorStatements(id), 's3:PutObject');
 
-      expect(puts.flatMap((s) => s.Action)).toEqual(['s3:PutObject']);
-      expect(puts.flatMap((s) => s.Resource).sort()).toEqual(
+      expect(objects.flatMap((s) => s.Action).sort()).toEqual([
+        's3:DeleteObject',
+        's3:GetObject',
+        's3:PutObject',
+      ]);
+      expect(objects.flatMap((s) => s.Resource).sort()).toEqual(
         [
           `${bucketArn}/mimecast/audit-events/source=${id}/*`,
           `${bucketArn}/mimecast/audit-events-malformed/source=${id}/*`,
@@ -115,10 +119,26 @@ describe('collector IAM', () => {
     },
   );
 
-  it('gives the collector no other S3 permission at all (no read, list or delete)', () => {
+  it.each(['eu', 'us'])('lets collector %s list only its own prefixes', (id) => {
+    const lists = allowing(collectorStatements(id), 's3:ListBucket');
+
+    expect(lists).toHaveLength(1);
+    expect(lists[0]?.Action).toEqual(['s3:ListBucket']);
+    expect(lists[0]?.Resource.map(flatten)).toEqual([flatten(bucketArn)]);
+    expect(lists[0]?.Condition).toEqual({
+      StringLike: {
+        's3:prefix': [
+          `mimecast/audit-events/source=${id}/*`,
+          `mimecast/audit-events-malformed/source=${id}/*`,
+        ],
+      },
+    });
+  });
+
+  it('gives the collector no other S3 permission at all', () => {
     const s3Actions = collectorStatements('eu').flatMap((s) => s.Action.filter((a) => a.startsWith('s3:')));
 
-    expect(s3Actions).toEqual(['s3:PutObject']);
+    expect(s3Actions.sort()).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject']);
   });
 
   it.each(['eu', 'us'])('lets collector %s read and write only its own cursor item', (id) => {

@@ -285,6 +285,8 @@ describe('functions', () => {
         'DATA_PREFIX',
         'CURSOR_TABLE_NAME',
         'LOOKBACK_DAYS',
+        'SETTLE_SECONDS',
+        'RESCAN_AFTER_SECONDS',
       ].sort(),
     );
     expect(Object.keys(env).filter((k) => !schemaKeys.includes(k))).toEqual([...RUNTIME_ENVIRONMENT_KEYS]);
@@ -292,6 +294,8 @@ describe('functions', () => {
     expect(env.SOURCE_ID).toBe('default');
     expect(env.DATA_PREFIX).toBe('mimecast/audit-events');
     expect(env.LOOKBACK_DAYS).toBe('60');
+    expect(env.SETTLE_SECONDS).toBe('300');
+    expect(env.RESCAN_AFTER_SECONDS).toBe('3600,86400');
     expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe('MimecastAuditLake');
   });
 

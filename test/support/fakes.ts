@@ -5,6 +5,7 @@
  * first) and records what it was asked, so tests assert behaviour rather than call sequences.
  */
 import { gunzipSync } from 'node:zlib';
+import { applyChanges, initialState } from '#core/cursor/item.js';
 import type {
   AuditCategory,
   AuditEventPage,
@@ -15,12 +16,11 @@ import type {
 } from '#core/mimecast/types.js';
 import {
   type Clock,
+  type CursorChanges,
   CursorConflictError,
   type CursorState,
   type CursorStore,
   type ObjectStore,
-  type RecordedGap,
-  type TimeWindow,
 } from '#core/ports.js';
 import type { CollectorMetricName, SyncLogger, SyncMetrics, SyncMetricUnit } from '#core/sync/index.js';
 import { parseMimecastTime } from '#core/time.js';
@@ -29,6 +29,7 @@ import { parseMimecastTime } from '#core/time.js';
 export class MemoryObjectStore implements ObjectStore {
   readonly objects = new Map<string, { body: Uint8Array; contentType: string }>();
   puts = 0;
+  deletes = 0;
   private failAfterPuts: number | undefined;
 
   /** The next put after `n` more successful ones throws once. */
@@ -43,6 +44,19 @@ export class MemoryObjectStore implements ObjectStore {
     }
     this.puts += 1;
     this.objects.set(key, { body, contentType });
+  }
+
+  async getObject(key: string): Promise<Uint8Array | undefined> {
+    return this.objects.get(key)?.body;
+  }
+
+  async listKeys(prefix: string): Promise<string[]> {
+    return this.keys(prefix);
+  }
+
+  async deleteObject(key: string): Promise<void> {
+    this.deletes += 1;
+    this.objects.delete(key);
   }
 
   /** Keys under `prefix`, sorted. */
@@ -64,21 +78,19 @@ export class MemoryObjectStore implements ObjectStore {
   }
 }
 
-const emptyTotals = () => ({ eventsWritten: 0, windowsCommitted: 0, objectsWritten: 0, malformedEvents: 0 });
-
 /** A CursorStore in memory with the DynamoDB store's guards: version + lease owner on every mutation. */
 export class MemoryCursorStore implements CursorStore {
   private readonly items = new Map<string, CursorState>();
-  /** Every mutating call, in order (for "pending saved before fetching" style assertions). */
+  /** Every mutating call, in order (`save:<fields>` for saves), for "pending saved before fetching" assertions. */
   readonly calls: string[] = [];
   private failCommits = 0;
 
   /** Seeds a source's state (e.g. an old watermark). */
   seed(state: Partial<CursorState> & { sourceId: string }): void {
-    this.items.set(state.sourceId, { version: 1, totals: emptyTotals(), gaps: [], ...state });
+    this.items.set(state.sourceId, { ...initialState(state.sourceId), version: 1, ...state });
   }
 
-  /** The next `n` commitWindow calls throw (a crash between the S3 write and the commit). */
+  /** The next `n` saves that commit a window (set a watermark) throw (a crash between the S3 write and the commit). */
   failNextCommits(n = 1): void {
     this.failCommits = n;
   }
@@ -100,7 +112,7 @@ export class MemoryCursorStore implements CursorStore {
     expiresAt: Date,
   ): Promise<CursorState | null> {
     this.calls.push('acquireLease');
-    const current = this.items.get(sourceId) ?? { sourceId, version: 0, totals: emptyTotals(), gaps: [] };
+    const current = this.items.get(sourceId) ?? initialState(sourceId);
     const lease = current.lease;
     if (lease && lease.owner !== owner && Date.parse(lease.expiresAt) >= now.getTime()) return null;
     const next = {
@@ -112,61 +124,17 @@ export class MemoryCursorStore implements CursorStore {
     return structuredClone(next);
   }
 
-  async savePending(
-    state: CursorState,
-    owner: string,
-    update: {
-      pending: TimeWindow & { plannedAt: string };
-      backfillFrom?: string;
-      gap?: RecordedGap;
-      windowSeconds?: number;
-    },
-  ): Promise<CursorState> {
-    this.calls.push('savePending');
-    const current = this.guard(state, owner, 'savePending');
-    const next: CursorState = {
-      ...current,
-      version: current.version + 1,
-      pending: { ...update.pending },
-      backfillFrom: update.backfillFrom ?? current.backfillFrom,
-      windowSeconds: update.windowSeconds ?? current.windowSeconds,
-      gaps: update.gap ? [...current.gaps, update.gap] : current.gaps,
-    };
-    this.items.set(state.sourceId, next);
-    return structuredClone(next);
-  }
-
-  async commitWindow(
-    state: CursorState,
-    owner: string,
-    commit: {
-      watermark: string;
-      at: string;
-      eventsWritten: number;
-      objectsWritten: number;
-      malformedEvents: number;
-    },
-  ): Promise<CursorState> {
-    this.calls.push('commitWindow');
-    if (this.failCommits > 0) {
+  async save(state: CursorState, owner: string, changes: CursorChanges, at: string): Promise<CursorState> {
+    this.calls.push(`save:${Object.keys(changes).sort().join(',')}`);
+    if ('watermark' in changes && this.failCommits > 0) {
       this.failCommits -= 1;
       throw new Error('simulated DynamoDB failure on commit');
     }
-    const current = this.guard(state, owner, 'commitWindow');
-    const next: CursorState = {
-      ...current,
-      version: current.version + 1,
-      watermark: commit.watermark,
-      pending: undefined,
-      lastSuccessAt: commit.at,
-      lastError: undefined,
-      totals: {
-        eventsWritten: current.totals.eventsWritten + commit.eventsWritten,
-        windowsCommitted: current.totals.windowsCommitted + 1,
-        objectsWritten: current.totals.objectsWritten + commit.objectsWritten,
-        malformedEvents: current.totals.malformedEvents + commit.malformedEvents,
-      },
-    };
+    const current = this.items.get(state.sourceId);
+    if (!current || current.version !== state.version || current.lease?.owner !== owner) {
+      throw new CursorConflictError('save: version or lease mismatch');
+    }
+    const next = applyChanges(current, structuredClone(changes), at);
     this.items.set(state.sourceId, next);
     return structuredClone(next);
   }
@@ -178,19 +146,16 @@ export class MemoryCursorStore implements CursorStore {
     this.items.set(sourceId, { ...current, lastError: { ...error } });
   }
 
-  async releaseLease(sourceId: string, owner: string, at: string): Promise<void> {
+  async releaseLease(sourceId: string, owner: string, at: string, stopReason?: string): Promise<void> {
     this.calls.push('releaseLease');
     const current = this.items.get(sourceId);
     if (!current || current.lease?.owner !== owner) return;
-    this.items.set(sourceId, { ...current, lease: undefined, lastRunAt: at });
-  }
-
-  private guard(state: CursorState, owner: string, operation: string): CursorState {
-    const current = this.items.get(state.sourceId);
-    if (!current || current.version !== state.version || current.lease?.owner !== owner) {
-      throw new CursorConflictError(`${operation}: version or lease mismatch`);
-    }
-    return current;
+    this.items.set(sourceId, {
+      ...current,
+      lease: undefined,
+      lastRunAt: at,
+      ...(stopReason === undefined ? {} : { lastStop: { at, reason: stopReason } }),
+    });
   }
 }
 
@@ -238,6 +203,10 @@ export class FakeMimecastClient implements MimecastClient {
 
   async getCategories(): Promise<AuditCategory[]> {
     return [];
+  }
+
+  serverClockOffsetMs(): number | undefined {
+    return undefined;
   }
 
   private matching(query: AuditEventQuery): RawAuditEvent[] {

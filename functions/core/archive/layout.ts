@@ -74,3 +74,21 @@ export function parseObjectKey(key: string): ParsedObjectKey | undefined {
 function assertDt(dt: string): void {
   if (!DT.test(dt)) throw new RangeError(`dt must be YYYY-MM-DD, got ${JSON.stringify(dt)}`);
 }
+
+const DAY_MS = 86_400_000;
+
+/** Every UTC date (`YYYY-MM-DD`) that the half-open `[startMs, endMs)` touches, oldest first. */
+export function utcDatesOf(startMs: number, endMs: number): string[] {
+  const dates: string[] = [];
+  for (let day = Math.floor(startMs / DAY_MS) * DAY_MS; day < endMs; day += DAY_MS) {
+    dates.push(new Date(day).toISOString().slice(0, 10));
+  }
+  return dates;
+}
+
+/** The keys a window's objects can have: one per UTC date it touches. */
+export function windowObjectKeys(prefix: string, sourceId: string, window: WindowDates): string[] {
+  return utcDatesOf(window.start.getTime(), window.end.getTime()).map((dt) =>
+    objectKey(prefix, sourceId, window, dt),
+  );
+}

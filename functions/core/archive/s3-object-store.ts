@@ -1,8 +1,14 @@
 /** The ObjectStore port over Amazon S3. */
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import type { ObjectStore } from '#core/ports.js';
 
-/** A failed archive write; `cause` is the SDK error. The message names the key, never the body. */
+/** A failed archive read or write; `cause` is the SDK error. The message names the key, never the body. */
 export class ObjectStoreError extends Error {
   /** The SDK error name (e.g. `AccessDenied`, `NoSuchBucket`), when there was one. */
   readonly errorName: string | undefined;
@@ -20,7 +26,35 @@ export class ObjectStoreError extends Error {
   }
 }
 
-/** Writes archive objects into one bucket. */
+/**
+ * Every key under `prefix`, in key order. ListObjects (v1) paged by `Marker` (the last key of the
+ * previous page), which S3 still supports for backward compatibility and which needs no
+ * continuation token: the s3rver stand-in encrypts V2 tokens with a cipher Node ≥ 17 refuses by
+ * default, so any truncated V2 listing fails there with HTTP 500. Same IAM action (s3:ListBucket).
+ */
+export async function listAllKeys(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  pageSize = 1000,
+): Promise<string[]> {
+  const keys: string[] = [];
+  let marker: string | undefined;
+  for (;;) {
+    const page = await s3.send(
+      new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: marker, MaxKeys: pageSize }),
+    );
+    const pageKeys = (page.Contents ?? []).flatMap((object) =>
+      object.Key === undefined ? [] : [object.Key],
+    );
+    keys.push(...pageKeys);
+    const last = pageKeys.at(-1);
+    if (!page.IsTruncated || last === undefined) return keys;
+    marker = page.NextMarker ?? last;
+  }
+}
+
+/** Reads and writes archive objects in one bucket. */
 export class S3ObjectStore implements ObjectStore {
   /** `client` is created once per container; `bucket` is BUCKET_NAME. */
   constructor(
@@ -36,8 +70,8 @@ export class S3ObjectStore implements ObjectStore {
    * so the key policy lives in one place and a header here could only contradict it.
    */
   async putObject(key: string, body: Uint8Array, contentType: string): Promise<void> {
-    try {
-      await this.client.send(
+    await this.call('PutObject', key, () =>
+      this.client.send(
         new PutObjectCommand({
           Bucket: this.bucket,
           Key: key,
@@ -45,15 +79,49 @@ export class S3ObjectStore implements ObjectStore {
           ContentType: contentType,
           ContentLength: body.byteLength,
         }),
-      );
+      ),
+    );
+  }
+
+  /** GetObject; `undefined` for a key that does not exist. */
+  async getObject(key: string): Promise<Uint8Array | undefined> {
+    try {
+      const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      if (!object.Body) return new Uint8Array();
+      return await object.Body.transformToByteArray();
     } catch (err: unknown) {
-      const errorName = err instanceof Error ? err.name : undefined;
-      const status = httpStatusOf(err);
-      throw new ObjectStoreError(
-        `PutObject s3://${this.bucket}/${key} failed: ${errorName ?? 'unknown error'}${status ? ` (HTTP ${status})` : ''}`,
-        { errorName, status, cause: err },
-      );
+      if (err instanceof Error && (err.name === 'NoSuchKey' || httpStatusOf(err) === 404)) return undefined;
+      throw this.failure('GetObject', key, err);
     }
+  }
+
+  /** Every key under `prefix` (needs s3:ListBucket on the prefix). */
+  async listKeys(prefix: string): Promise<string[]> {
+    return this.call('ListObjects', prefix, () => listAllKeys(this.client, this.bucket, prefix));
+  }
+
+  /** DeleteObject (in a versioned bucket: a delete marker; earlier versions stay). */
+  async deleteObject(key: string): Promise<void> {
+    await this.call('DeleteObject', key, () =>
+      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })),
+    );
+  }
+
+  private async call<T>(operation: string, key: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (err: unknown) {
+      throw this.failure(operation, key, err);
+    }
+  }
+
+  private failure(operation: string, key: string, err: unknown): ObjectStoreError {
+    const errorName = err instanceof Error ? err.name : undefined;
+    const status = httpStatusOf(err);
+    return new ObjectStoreError(
+      `${operation} s3://${this.bucket}/${key} failed: ${errorName ?? 'unknown error'}${status ? ` (HTTP ${status})` : ''}`,
+      { errorName, status, cause: err },
+    );
   }
 }
 

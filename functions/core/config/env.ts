@@ -5,6 +5,7 @@
  */
 // A namespace import lets esbuild tree-shake zod (`import { z }` pulls in all of it, ~360 KB).
 import * as z from 'zod';
+import { AWS_CLIENT_DEFAULTS } from '#core/aws-clients.js';
 
 const positiveInt = (def: number, max: number) => z.coerce.number().int().positive().max(max).default(def);
 
@@ -27,6 +28,58 @@ const sharedShape = {
   PAGE_SIZE: positiveInt(500, 500),
 };
 
+/** Timeouts and attempts of the S3, DynamoDB and Secrets Manager clients (defaults: see aws-clients.ts). */
+const awsClientShape = {
+  /** Per attempt: until the socket is connected (DNS included). */
+  AWS_CONNECT_TIMEOUT_MS: positiveInt(AWS_CLIENT_DEFAULTS.AWS_CONNECT_TIMEOUT_MS, 60_000),
+  /** Per attempt: from sending the request to the response headers (the connect included). */
+  AWS_REQUEST_TIMEOUT_MS: positiveInt(AWS_CLIENT_DEFAULTS.AWS_REQUEST_TIMEOUT_MS, 120_000),
+  /** Per call, the first attempt included (the SDK's own AWS_MAX_ATTEMPTS, validated here). */
+  AWS_MAX_ATTEMPTS: positiveInt(AWS_CLIENT_DEFAULTS.AWS_MAX_ATTEMPTS, 10),
+};
+
+/** The largest rescan age: a rescan must still fall inside Mimecast's 60 days (with a day to spare). */
+export const MAX_RESCAN_AGE_SECONDS = 59 * 86_400;
+/** At most this many rescan ages (each costs a search of every window). */
+export const MAX_RESCAN_AGES = 5;
+
+/** The problem with a list of rescan ages, or `undefined` when it is usable. */
+export function rescanAgesProblem(ages: readonly number[]): string | undefined {
+  if (ages.length > MAX_RESCAN_AGES) return `at most ${MAX_RESCAN_AGES} ages`;
+  for (const age of ages) {
+    if (!Number.isInteger(age) || age < 1 || age > MAX_RESCAN_AGE_SECONDS) {
+      return `every age must be a whole number of seconds from 1 to ${MAX_RESCAN_AGE_SECONDS} (59 days)`;
+    }
+  }
+  if (new Set(ages).size !== ages.length) return 'ages must be distinct';
+  return undefined;
+}
+
+/**
+ * RESCAN_AFTER_SECONDS: comma-separated ages (seconds after a window's end) at which committed
+ * windows are searched again for late-indexed events; an empty value turns rescans off. Parsed
+ * into distinct ascending numbers.
+ */
+const rescanAgesSchema = z
+  .string()
+  .default('3600,86400')
+  .transform((raw, ctx) => {
+    const text = raw.trim();
+    if (text === '') return [] as number[];
+    const parts = text.split(',').map((part) => part.trim());
+    if (parts.some((part) => !/^\d+$/.test(part))) {
+      ctx.addIssue({ code: 'custom', message: 'comma-separated whole numbers of seconds, e.g. 3600,86400' });
+      return z.NEVER;
+    }
+    const ages = parts.map(Number);
+    const problem = rescanAgesProblem(ages);
+    if (problem !== undefined) {
+      ctx.addIssue({ code: 'custom', message: problem });
+      return z.NEVER;
+    }
+    return ages.sort((a, b) => a - b);
+  });
+
 /** The collector's environment. */
 export const collectorEnvSchema = z.object({
   ...sharedShape,
@@ -40,6 +93,9 @@ export const collectorEnvSchema = z.object({
   MAX_EVENTS_PER_WINDOW: positiveInt(50_000, 1_000_000),
   /** Stop starting new windows when less than this much Lambda time remains. */
   SAFETY_MARGIN_MS: positiveInt(30_000, 600_000),
+  /** Ages (seconds after a window's end) at which committed windows are searched again. */
+  RESCAN_AFTER_SECONDS: rescanAgesSchema,
+  ...awsClientShape,
 });
 export type CollectorEnvironment = z.input<typeof collectorEnvSchema>;
 export type CollectorConfig = z.output<typeof collectorEnvSchema>;
@@ -76,6 +132,7 @@ export const queryEnvSchema = z.object({
   CATEGORY_CACHE_SECONDS: positiveInt(3_600, 86_400),
   /** The handler's own deadline, well inside API Gateway's 30 s integration limit. */
   QUERY_DEADLINE_MS: positiveInt(25_000, 29_000),
+  ...awsClientShape,
 });
 export type QueryEnvironment = z.input<typeof queryEnvSchema>;
 export type QueryConfig = z.output<typeof queryEnvSchema>;

@@ -2,81 +2,77 @@
  * The CursorStore port over DynamoDB. Every mutation is a single conditional UpdateItem (no
  * transactions: one item holds the whole state, and dynalite, the local stand-in, has none):
  * - the lease is taken only when free, expired, or already ours;
- * - savePending / commitWindow require the version the caller read AND that the caller still
- *   holds the lease, and bump the version, so a run that lost its lease (or raced another)
- *   gets CursorConflictError instead of moving the watermark;
- * - counters use `ADD`, so they accumulate on the server and never go back.
+ * - `save` requires the version the caller read AND that the caller still holds the lease, and
+ *   bumps the version, so a run that lost its lease (or raced another) gets
+ *   CursorConflictError instead of moving the watermark. Because of that guard the engine may
+ *   write absolute values (totals, range lists) computed from the state it read.
  * Timestamps come from the caller (its clock), never from this store.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  CursorConflictError,
-  type CursorState,
-  type CursorStore,
-  type RecordedGap,
-  type TimeWindow,
-} from '#core/ports.js';
-import {
-  appendGap,
-  cursorKey,
-  errorToItem,
-  gapSeconds,
-  itemToState,
-  pendingToItem,
-  type StoredCursorState,
-  TOTAL_ATTRIBUTES,
-} from './item.js';
-
-/** Builds an UpdateExpression from SET/REMOVE/ADD clauses (DynamoDB wants each keyword once). */
-function updateExpression(clauses: { set?: string[]; remove?: string[]; add?: string[] }): string {
-  const parts: string[] = [];
-  if (clauses.set?.length) parts.push(`SET ${clauses.set.join(', ')}`);
-  if (clauses.remove?.length) parts.push(`REMOVE ${clauses.remove.join(', ')}`);
-  if (clauses.add?.length) parts.push(`ADD ${clauses.add.join(', ')}`);
-  return parts.join(' ');
-}
+import { type CursorChanges, CursorConflictError, type CursorState, type CursorStore } from '#core/ports.js';
+import { changesToAttributes, cursorKey, errorToItem, itemToState } from './item.js';
 
 /** True for DynamoDB's "condition not met" answer; matched by name so duplicate SDK copies still match. */
 function isConditionFailure(err: unknown): boolean {
   return err instanceof Error && err.name === 'ConditionalCheckFailedException';
 }
 
-/** Placeholder names for every attribute used in expressions (some, like `version`, are risky bare). */
-const NAMES = {
-  '#pk': 'pk',
-  '#sourceId': 'sourceId',
-  '#version': 'version',
-  '#watermark': 'watermark',
-  '#pending': 'pending',
-  '#backfillFrom': 'backfillFrom',
-  '#windowSeconds': 'windowSeconds',
-  '#lease': 'lease',
-  '#owner': 'owner',
-  '#expiresAt': 'expiresAt',
-  '#lastRunAt': 'lastRunAt',
-  '#lastSuccessAt': 'lastSuccessAt',
-  '#lastError': 'lastError',
-  '#gaps': 'gaps',
-  '#gapCount': 'gapCount',
-  '#gapSeconds': 'gapSeconds',
-  '#updatedAt': 'updatedAt',
-  '#eventsWritten': TOTAL_ATTRIBUTES.eventsWritten,
-  '#windowsCommitted': TOTAL_ATTRIBUTES.windowsCommitted,
-  '#objectsWritten': TOTAL_ATTRIBUTES.objectsWritten,
-  '#malformedEvents': TOTAL_ATTRIBUTES.malformedEvents,
-} as const;
+/** Builds one UpdateItem's expression with a placeholder for every name and value. */
+class Expression {
+  private readonly names: Record<string, string> = {};
+  private readonly values: Record<string, unknown> = {};
+  private readonly sets: string[] = [];
+  private readonly removes: string[] = [];
+  private readonly adds: string[] = [];
 
-type NameToken = keyof typeof NAMES;
-
-/** ExpressionAttributeNames for exactly the placeholders an expression uses (DynamoDB rejects unused ones). */
-function namesFor(...expressions: string[]): Record<string, string> {
-  const text = expressions.join(' ');
-  const used: Record<string, string> = {};
-  for (const token of Object.keys(NAMES) as NameToken[]) {
-    if (new RegExp(`${token}\\b`).test(text)) used[token] = NAMES[token];
+  /** `#n<i>` for an attribute name (every name gets one: some, like `version`, are reserved words). */
+  name(attribute: string): string {
+    const existing = Object.entries(this.names).find(([, value]) => value === attribute);
+    if (existing) return existing[0];
+    const token = `#n${Object.keys(this.names).length}`;
+    this.names[token] = attribute;
+    return token;
   }
-  return used;
+
+  /** `:v<i>` for a value. */
+  value(value: unknown): string {
+    const token = `:v${Object.keys(this.values).length}`;
+    this.values[token] = value;
+    return token;
+  }
+
+  set(attribute: string, value: unknown): this {
+    this.sets.push(`${this.name(attribute)} = ${this.value(value)}`);
+    return this;
+  }
+
+  remove(attribute: string): this {
+    this.removes.push(this.name(attribute));
+    return this;
+  }
+
+  add(attribute: string, value: number): this {
+    this.adds.push(`${this.name(attribute)} ${this.value(value)}`);
+    return this;
+  }
+
+  /** The UpdateExpression (DynamoDB wants each keyword once). */
+  update(): string {
+    const parts: string[] = [];
+    if (this.sets.length) parts.push(`SET ${this.sets.join(', ')}`);
+    if (this.removes.length) parts.push(`REMOVE ${this.removes.join(', ')}`);
+    if (this.adds.length) parts.push(`ADD ${this.adds.join(', ')}`);
+    return parts.join(' ');
+  }
+
+  attributeNames(): Record<string, string> {
+    return { ...this.names };
+  }
+
+  attributeValues(): Record<string, unknown> {
+    return { ...this.values };
+  }
 }
 
 /** Reads and writes one cursor item per source in the table CURSOR_TABLE_NAME. */
@@ -94,7 +90,7 @@ export class DynamoCursorStore implements CursorStore {
   }
 
   /** Strongly consistent read; `null` when the source has never run. */
-  async get(sourceId: string): Promise<StoredCursorState | null> {
+  async get(sourceId: string): Promise<CursorState | null> {
     const { Item } = await this.documents.send(
       new GetCommand({ TableName: this.tableName, Key: { pk: cursorKey(sourceId) }, ConsistentRead: true }),
     );
@@ -107,99 +103,33 @@ export class DynamoCursorStore implements CursorStore {
     owner: string,
     now: Date,
     expiresAt: Date,
-  ): Promise<StoredCursorState | null> {
-    const condition =
-      'attribute_not_exists(#pk) OR attribute_not_exists(#lease) OR #lease.#expiresAt < :now OR #lease.#owner = :owner';
-    const update = updateExpression({
-      set: ['#lease = :lease', '#sourceId = :sourceId', '#updatedAt = :nowIso'],
-      add: ['#version :one'],
-    });
-    const result = await this.conditionalUpdate(sourceId, condition, update, {
-      // Both instants as toISOString() (fixed width, `Z`), so string order is time order.
-      ':now': now.toISOString(),
-      ':nowIso': now.toISOString(),
-      ':owner': owner,
-      ':lease': { owner, expiresAt: expiresAt.toISOString() },
-      ':sourceId': sourceId,
-      ':one': 1,
-    });
+  ): Promise<CursorState | null> {
+    const e = new Expression();
+    // Both instants as toISOString() (fixed width, `Z`), so string order is time order.
+    const condition = `attribute_not_exists(${e.name('pk')}) OR attribute_not_exists(${e.name('lease')}) OR ${e.name('lease')}.${e.name('expiresAt')} < ${e.value(now.toISOString())} OR ${e.name('lease')}.${e.name('owner')} = ${e.value(owner)}`;
+    e.set('lease', { owner, expiresAt: expiresAt.toISOString() })
+      .set('sourceId', sourceId)
+      .set('updatedAt', now.toISOString())
+      .add('version', 1);
+    const result = await this.conditionalUpdate(sourceId, condition, e);
     return result.applied ? itemToState(result.attributes, sourceId) : null;
   }
 
-  /** Saves the pending window (plus first-run `backfillFrom`, a newly recorded gap, the window size); version- and lease-guarded. */
-  async savePending(
-    state: CursorState,
-    owner: string,
-    update: {
-      pending: TimeWindow & { plannedAt: string };
-      backfillFrom?: string;
-      gap?: RecordedGap;
-      windowSeconds?: number;
-    },
-  ): Promise<StoredCursorState> {
-    const set = ['#pending = :pending', '#updatedAt = :at'];
-    const add = ['#version :one'];
-    const values: Record<string, unknown> = {
-      ':pending': pendingToItem(update.pending),
-      ':at': update.pending.plannedAt,
-      ':one': 1,
-    };
-    if (update.backfillFrom !== undefined) {
-      set.push('#backfillFrom = :backfillFrom');
-      values[':backfillFrom'] = update.backfillFrom;
+  /** Applies `changes` guarded by `version = state.version AND lease.owner = owner`; returns the new state. */
+  async save(state: CursorState, owner: string, changes: CursorChanges, at: string): Promise<CursorState> {
+    const e = new Expression();
+    const condition = `${e.name('version')} = ${e.value(state.version)} AND ${e.name('lease')}.${e.name('owner')} = ${e.value(owner)}`;
+    const { set, remove } = changesToAttributes(changes);
+    for (const [attribute, value] of Object.entries(set)) e.set(attribute, value);
+    for (const attribute of remove) e.remove(attribute);
+    e.set('updatedAt', at).add('version', 1);
+    const result = await this.conditionalUpdate(state.sourceId, condition, e);
+    if (!result.applied) {
+      throw new CursorConflictError(
+        `save: source ${state.sourceId} moved past version ${state.version} or ${owner} lost the lease`,
+      );
     }
-    if (update.windowSeconds !== undefined) {
-      set.push('#windowSeconds = :windowSeconds');
-      values[':windowSeconds'] = update.windowSeconds;
-    }
-    if (update.gap !== undefined) {
-      // The list is rebuilt from the caller's state: safe because the version guard rejects
-      // the write if anyone changed the item since that state was read.
-      set.push('#gaps = :gaps');
-      add.push('#gapCount :one', '#gapSeconds :gapSeconds');
-      values[':gaps'] = appendGap(state.gaps, update.gap);
-      values[':gapSeconds'] = gapSeconds(update.gap);
-    }
-    return this.guardedUpdate(state, owner, updateExpression({ set, add }), values, 'savePending');
-  }
-
-  /** Commits a drained window: watermark, pending removed, totals added, lastSuccessAt set, lastError cleared. */
-  async commitWindow(
-    state: CursorState,
-    owner: string,
-    commit: {
-      watermark: string;
-      at: string;
-      eventsWritten: number;
-      objectsWritten: number;
-      malformedEvents: number;
-    },
-  ): Promise<StoredCursorState> {
-    const expression = updateExpression({
-      set: ['#watermark = :watermark', '#lastSuccessAt = :at', '#updatedAt = :at'],
-      remove: ['#pending', '#lastError'],
-      add: [
-        '#version :one',
-        '#eventsWritten :events',
-        '#windowsCommitted :one',
-        '#objectsWritten :objects',
-        '#malformedEvents :malformed',
-      ],
-    });
-    return this.guardedUpdate(
-      state,
-      owner,
-      expression,
-      {
-        ':watermark': commit.watermark,
-        ':at': commit.at,
-        ':one': 1,
-        ':events': commit.eventsWritten,
-        ':objects': commit.objectsWritten,
-        ':malformed': commit.malformedEvents,
-      },
-      'commitWindow',
-    );
+    return itemToState(result.attributes, state.sourceId);
   }
 
   /**
@@ -212,57 +142,30 @@ export class DynamoCursorStore implements CursorStore {
     owner: string,
     error: { at: string; kind: string; message: string },
   ): Promise<void> {
-    const condition = '#lease.#owner = :owner';
-    const expression = updateExpression({ set: ['#lastError = :error', '#updatedAt = :at'] });
-    const result = await this.conditionalUpdate(sourceId, condition, expression, {
-      ':owner': owner,
-      ':error': errorToItem(error),
-      ':at': error.at,
-    });
+    const e = new Expression();
+    const condition = `${e.name('lease')}.${e.name('owner')} = ${e.value(owner)}`;
+    e.set('lastError', errorToItem(error)).set('updatedAt', error.at);
+    const result = await this.conditionalUpdate(sourceId, condition, e);
     if (!result.applied) {
       throw new CursorConflictError(`recordError: ${owner} does not hold the lease of source ${sourceId}`);
     }
   }
 
-  /** Removes the lease and sets `lastRunAt` if `owner` still holds it; otherwise does nothing. */
-  async releaseLease(sourceId: string, owner: string, at: string): Promise<void> {
-    const condition = '#lease.#owner = :owner';
-    const expression = updateExpression({
-      set: ['#lastRunAt = :at', '#updatedAt = :at'],
-      remove: ['#lease'],
-    });
+  /** Removes the lease and sets `lastRunAt` (and `lastStop`) if `owner` still holds it; otherwise does nothing. */
+  async releaseLease(sourceId: string, owner: string, at: string, stopReason?: string): Promise<void> {
+    const e = new Expression();
+    const condition = `${e.name('lease')}.${e.name('owner')} = ${e.value(owner)}`;
+    e.set('lastRunAt', at).set('updatedAt', at).remove('lease');
+    if (stopReason !== undefined) e.set('lastStop', { at, reason: stopReason });
     // Not applied: someone else holds it now (ours expired and was taken): theirs to release.
-    await this.conditionalUpdate(sourceId, condition, expression, { ':owner': owner, ':at': at });
-  }
-
-  /** An update guarded by `version = state.version AND lease.owner = owner`, returning the new state. */
-  private async guardedUpdate(
-    state: CursorState,
-    owner: string,
-    expression: string,
-    values: Record<string, unknown>,
-    operation: string,
-  ): Promise<StoredCursorState> {
-    const condition = '#version = :expectedVersion AND #lease.#owner = :owner';
-    const result = await this.conditionalUpdate(state.sourceId, condition, expression, {
-      ...values,
-      ':expectedVersion': state.version,
-      ':owner': owner,
-    });
-    if (!result.applied) {
-      throw new CursorConflictError(
-        `${operation}: source ${state.sourceId} moved past version ${state.version} or ${owner} lost the lease`,
-      );
-    }
-    return itemToState(result.attributes, state.sourceId);
+    await this.conditionalUpdate(sourceId, condition, e);
   }
 
   /** One conditional UpdateItem on a source's item; a failed condition is an answer, not an error. */
   private async conditionalUpdate(
     sourceId: string,
     condition: string,
-    expression: string,
-    values: Record<string, unknown>,
+    expression: Expression,
   ): Promise<{ applied: true; attributes: Record<string, unknown> } | { applied: false }> {
     try {
       const { Attributes } = await this.documents.send(
@@ -270,9 +173,9 @@ export class DynamoCursorStore implements CursorStore {
           TableName: this.tableName,
           Key: { pk: cursorKey(sourceId) },
           ConditionExpression: condition,
-          UpdateExpression: expression,
-          ExpressionAttributeNames: namesFor(condition, expression),
-          ExpressionAttributeValues: values,
+          UpdateExpression: expression.update(),
+          ExpressionAttributeNames: expression.attributeNames(),
+          ExpressionAttributeValues: expression.attributeValues(),
           ReturnValues: 'ALL_NEW',
         }),
       );

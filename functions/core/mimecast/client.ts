@@ -4,7 +4,7 @@
  */
 import { type Clock, type Sleep, systemClock } from '../ports.js';
 import { toMimecastDate } from '../time.js';
-import { ConfigurationError, FatalError, type MimecastError } from './errors.js';
+import { ConfigurationError, FatalError, type MimecastError, ProtocolError } from './errors.js';
 import { createHmacSigner, type HmacSigner } from './hmac.js';
 import { type AttemptSignal, attemptSignal, type FetchLike, post } from './http.js';
 import { OAuthTokenProvider } from './oauth.js';
@@ -18,6 +18,7 @@ import {
   runWithRetry,
 } from './retry.js';
 import { normaliseBaseUrl } from './secret.js';
+import { ServerClockEstimator } from './server-clock.js';
 import type {
   AuditCategory,
   AuditEventPage,
@@ -47,6 +48,11 @@ export interface MimecastClientOptions {
   requestTimeoutMs?: number | undefined;
   /** Default page size for get-audit-events. Default 500. */
   pageSize?: number | undefined;
+  /**
+   * `auditEventPages` gives up (ProtocolError `empty_pages`) after more than this many empty
+   * pages in a row that each carry a new `next`. Default 10; 0 tolerates none.
+   */
+  maxEmptyPages?: number | undefined;
   retry?: Partial<RetrySettings> | undefined;
   /** Called before every retry with what is about to be waited (0 ms for the fresh-token retry). */
   onWait?: ((wait: RetryWait) => void) | undefined;
@@ -94,6 +100,14 @@ function positiveInteger(value: number | undefined, fallback: number, name: stri
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1) {
     throw new ConfigurationError(`Mimecast client option ${name} must be a positive integer`);
+  }
+  return value;
+}
+
+function nonNegativeInteger(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 0) {
+    throw new ConfigurationError(`Mimecast client option ${name} must be a non-negative integer`);
   }
   return value;
 }
@@ -153,12 +167,15 @@ export function createMimecastClient(
   options: MimecastClientOptions = {},
 ): MimecastClient {
   const baseUrl = normaliseBaseUrl(secret.baseUrl);
-  const fetchFn: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
   const clock = options.clock ?? systemClock;
+  // Every answer, token endpoint included, feeds the estimate of Mimecast's clock.
+  const serverClock = new ServerClockEstimator(clock);
+  const fetchFn: FetchLike = serverClock.wrap(options.fetch ?? ((input, init) => fetch(input, init)));
   const sleep = options.sleep ?? realSleep;
   const random = options.random ?? Math.random;
   const requestTimeoutMs = positiveInteger(options.requestTimeoutMs, 20_000, 'requestTimeoutMs');
   const defaultPageSize = positiveInteger(options.pageSize, 500, 'pageSize');
+  const maxEmptyPages = nonNegativeInteger(options.maxEmptyPages, 10, 'maxEmptyPages');
   const settings: RetrySettings = {
     baseDelayMs: nonNegative(options.retry?.baseDelayMs, DEFAULT_RETRY.baseDelayMs, 'retry.baseDelayMs'),
     maxDelayMs: nonNegative(options.retry?.maxDelayMs, DEFAULT_RETRY.maxDelayMs, 'retry.maxDelayMs'),
@@ -263,6 +280,11 @@ export function createMimecastClient(
    * Pages of a search. While the caller works on one page, the next is already being fetched
    * (one page ahead, no more): Mimecast's latency then overlaps the caller's processing instead
    * of adding to it. If the caller stops early, the read-ahead request is aborted.
+   *
+   * An empty page alone never ends a search (MIMECAST_API.md: whether one can come in the
+   * middle is unknown, and ending there would drop the rest silently). The search ends when
+   * `next` is absent, or when an empty page hands back the token just sent (the cursor did not
+   * move). Everything else that cannot make progress is a ProtocolError, never a quiet end.
    */
   async function* auditEventPages(query: AuditEventQuery, requestOptions: RequestOptions) {
     const seen = new Set<string>();
@@ -271,20 +293,41 @@ export function createMimecastClient(
       ? AbortSignal.any([requestOptions.signal, stop.signal])
       : stop.signal;
     const options = { ...requestOptions, signal };
+    let sent: string | undefined;
     let ahead: Promise<AuditEventPage> | undefined = getAuditEventsPage(query, undefined, options);
+    let emptyRun = 0;
+    /** The token to request next, `undefined` at the normal end; throws when paging cannot go on. */
+    const nextToFollow = (page: AuditEventPage, sentToken: string | undefined): string | undefined => {
+      const next = page.next;
+      if (next === undefined) return undefined;
+      const empty = page.events.length === 0;
+      // The cursor did not move and there was nothing here: the search is complete.
+      if (empty && next === sentToken) return undefined;
+      if (seen.has(next)) {
+        // Following it would loop forever (or, worse, re-read pages as if they were new).
+        throw new ProtocolError(
+          'Mimecast get-audit-events: a page token repeated; the search cannot be completed',
+          'repeated_token',
+        );
+      }
+      emptyRun = empty ? emptyRun + 1 : 0;
+      if (emptyRun > maxEmptyPages) {
+        throw new ProtocolError(
+          `Mimecast get-audit-events: more than ${maxEmptyPages} empty pages in a row, each with a new page token; the search cannot be completed`,
+          'empty_pages',
+        );
+      }
+      return next;
+    };
     try {
       while (ahead) {
         const page: AuditEventPage = await ahead;
         ahead = undefined;
-        if (page.next !== undefined && page.events.length > 0 && seen.has(page.next)) {
-          // Following it would loop forever (or, worse, re-read pages as if they were new).
-          throw new FatalError(
-            'Mimecast get-audit-events: a page token repeated; the search cannot be completed',
-          );
-        }
-        if (page.next !== undefined && page.events.length > 0) {
-          seen.add(page.next);
-          ahead = getAuditEventsPage(query, page.next, options);
+        const next = nextToFollow(page, sent);
+        if (next !== undefined) {
+          sent = next;
+          seen.add(next);
+          ahead = getAuditEventsPage(query, next, options);
           // Its failure is reported when the caller asks for that page; until then it must not
           // count as an unhandled rejection.
           ahead.catch(() => undefined);
@@ -302,5 +345,10 @@ export function createMimecastClient(
     return envelope.data.map(toAuditCategory).filter((c): c is AuditCategory => c !== undefined);
   }
 
-  return { getAuditEventsPage, auditEventPages, getCategories };
+  return {
+    getAuditEventsPage,
+    auditEventPages,
+    getCategories,
+    serverClockOffsetMs: () => serverClock.offsetMs(),
+  };
 }

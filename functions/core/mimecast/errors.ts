@@ -76,9 +76,26 @@ export class RetryableError extends MimecastError {
   }
 }
 
-/** Permanent: `fail[]` not marked retryable, other 4xx, or a repeated page token. */
+/** Permanent: `fail[]` not marked retryable, other 4xx, or a paging protocol failure (ProtocolError). */
 export class FatalError extends MimecastError {
   readonly kind = 'fatal' as const;
+}
+
+/** Why paging a search could not be completed. */
+export type ProtocolErrorReason = 'repeated_token' | 'empty_pages';
+
+/**
+ * Paging broke the protocol: a page with events pointed back at a token already followed
+ * (`repeated_token`), or too many empty pages in a row each carried a new token (`empty_pages`).
+ * A FatalError (kind `fatal`), so callers that classify by kind treat it as permanent for this
+ * search; `reason` lets a caller that can do better (e.g. search a narrower window) tell them apart.
+ */
+export class ProtocolError extends FatalError {
+  readonly reason: ProtocolErrorReason;
+  constructor(message: string, reason: ProtocolErrorReason, details: MimecastErrorDetails = {}) {
+    super(message, details);
+    this.reason = reason;
+  }
 }
 
 /** Narrowing helper for `catch (err: unknown)`. */

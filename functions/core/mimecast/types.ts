@@ -98,10 +98,20 @@ export interface MimecastClient {
     options: RequestOptions,
   ): Promise<AuditEventPage>;
   /**
-   * All pages of a search, in the server's order. Stops when `next` is absent or a page is
-   * empty; throws FatalError if a page token repeats.
+   * All pages of a search, in the server's order, empty ones included. Follows `next` whenever
+   * it is present and new, also after empty pages; ends when `next` is absent or an empty page
+   * returns the token just sent. Throws ProtocolError (a FatalError) with reason
+   * `repeated_token` when a page with events (or any page, pointing at an older token) repeats a
+   * token, and `empty_pages` after more than `maxEmptyPages` (default 10) empty pages in a row
+   * with new tokens. One page is read ahead; stopping early aborts it.
    */
   auditEventPages(query: AuditEventQuery, options: RequestOptions): AsyncIterable<AuditEventPage>;
   /** `get-categories`. */
   getCategories(options: RequestOptions): Promise<AuditCategory[]>;
+  /**
+   * Estimated `Mimecast's clock − ours` in ms (positive: Mimecast is ahead), from the `Date`
+   * header of recent answers (median; reads up to about a second low, see server-clock.ts), or
+   * `undefined` before any answer carried a usable `Date`.
+   */
+  serverClockOffsetMs(): number | undefined;
 }

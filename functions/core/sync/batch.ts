@@ -41,11 +41,18 @@ export class WindowBatch {
   duplicates = 0;
   /** Pages added. */
   pages = 0;
+  /** The oldest eventTime kept (epoch ms); sizes a split when the window turns out too big. */
+  oldestMs: number | undefined;
 
   private readonly ids = new Set<string>();
   private readonly malformedSeen = new Set<string>();
 
   constructor(private readonly options: WindowBatchOptions) {}
+
+  /** Distinct in-window records kept so far. */
+  get events(): number {
+    return this.records.length;
+  }
 
   /** True once more records are kept than the cap allows: the caller stops draining. */
   get overCap(): boolean {
@@ -81,6 +88,12 @@ export class WindowBatch {
     }
     this.ids.add(result.record.id);
     this.records.push(result.record);
+    if (this.oldestMs === undefined || result.eventTimeMs < this.oldestMs) this.oldestMs = result.eventTimeMs;
+  }
+
+  /** Ids of the kept records. */
+  keptIds(): Iterable<string> {
+    return this.ids;
   }
 }
 

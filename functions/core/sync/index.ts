@@ -7,15 +7,21 @@ export {
   type SyncDeps,
   SyncRunError,
 } from './engine.js';
+export { type Fingerprint, fingerprintOf } from './fingerprint.js';
 export {
   backfillPercent,
+  type ClockView,
+  effectiveFloor,
   firstRunStart,
   HISTORY_FLOOR_MARGIN_MS,
   historyFloor,
+  horizonNow,
   MIMECAST_HISTORY_DAYS,
   settleHorizon,
 } from './plan.js';
 export { encodeQuarantine, quarantineKey, quarantinePrefix } from './quarantine.js';
+export { addRange, rangeSeconds, removeRange } from './ranges.js';
+export { dueAge, largestAge, RESCAN_BATCH_SHARE } from './rescan-plan.js';
 export { type SyncSettings, syncSettings } from './settings.js';
 export type { RunSummary, StopReason } from './summary.js';
 export {

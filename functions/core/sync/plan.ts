@@ -4,7 +4,7 @@
  * tested on its own. All instants are epoch ms at whole seconds: Mimecast's `eventTime` has
  * one-second precision and object names carry seconds, so sub-second bounds would only blur them.
  */
-import type { CursorState, RecordedGap, TimeWindow } from '#core/ports.js';
+import type { CursorState, PendingWindow, RecordedGap, TimeWindow } from '#core/ports.js';
 import { toIsoSeconds } from '#core/time.js';
 import type { SyncSettings } from './settings.js';
 
@@ -49,12 +49,40 @@ export function settleHorizon(nowMs: number, settleSeconds: number): number {
 }
 
 /** Where a first run starts: `now − LOOKBACK_DAYS`, never before the history floor. */
-export function firstRunStart(nowMs: number, lookbackDays: number): number {
-  return Math.max(floorToSecond(nowMs - lookbackDays * DAY_MS), historyFloor(nowMs));
+export function firstRunStart(nowMs: number, lookbackDays: number, floorMs = historyFloor(nowMs)): number {
+  return Math.max(floorToSecond(nowMs - lookbackDays * DAY_MS), floorMs);
 }
 
-/** A pending window as the cursor stores it. */
-export type PendingWindow = TimeWindow & { plannedAt: string };
+/** How our clock relates to Mimecast's, for one plan. */
+export interface ClockView {
+  /** Mimecast's clock minus ours, in ms (estimated from its Date headers; 0 when unknown). */
+  offsetMs: number;
+  /**
+   * Extra distance from the history floor (ms) after Mimecast rejected a search at the floor
+   * as too old: our estimate of its clock or of its retention was off by at least this much.
+   */
+  floorAdjustMs: number;
+}
+
+/** No offset, no adjustment. */
+export const SAME_CLOCK: ClockView = { offsetMs: 0, floorAdjustMs: 0 };
+
+/**
+ * "Now" for the settle horizon and for ages: the EARLIER of the two clocks. With Mimecast behind
+ * us, planning by our clock would close windows Mimecast is still filling (by its clock).
+ */
+export function horizonNow(nowMs: number, clock: ClockView): number {
+  return nowMs + Math.min(0, clock.offsetMs);
+}
+
+/**
+ * The oldest searchable instant: 60 days before the LATER of the two clocks (Mimecast enforces
+ * its limit by its own clock, so with Mimecast ahead of us the floor by our clock is too old),
+ * plus the margin and any adjustment learned from a rejection.
+ */
+export function effectiveFloor(nowMs: number, clock: ClockView): number {
+  return ceilToSecond(historyFloor(nowMs + Math.max(0, clock.offsetMs)) + Math.max(0, clock.floorAdjustMs));
+}
 
 /** What the next step of a run is. */
 export type WindowPlan =
@@ -91,17 +119,19 @@ export function parseInstant(value: string, field: string): number {
 
 /**
  * Plans the next window for `state` at `nowMs` with a window of `windowSeconds`. A pending
- * window is always redone as it is; otherwise the window starts at the watermark (first run:
- * `now − LOOKBACK_DAYS`, clamped to the history floor) and ends `windowSeconds` later or at
- * the settle horizon, whichever comes first.
+ * window is returned as a redo (the engine decides whether to redo it whole or split it);
+ * otherwise the window starts at the watermark (first run: `now − LOOKBACK_DAYS`, clamped to
+ * the history floor) and ends `windowSeconds` later or at the settle horizon, whichever comes
+ * first. The horizon and the floor follow `clock` (see horizonNow and effectiveFloor).
  */
 export function planWindow(
   state: Pick<CursorState, 'watermark' | 'pending' | 'backfillFrom'>,
   nowMs: number,
   settings: Pick<SyncSettings, 'LOOKBACK_DAYS' | 'SETTLE_SECONDS'>,
   windowSeconds: number,
+  clock: ClockView = SAME_CLOCK,
 ): WindowPlan {
-  const floor = historyFloor(nowMs);
+  const floor = effectiveFloor(nowMs, clock);
   const nowIso = toIsoSeconds(new Date(nowMs));
 
   if (state.pending) {
@@ -124,7 +154,7 @@ export function planWindow(
   let backfillFrom: string | undefined;
   let gap: RecordedGap | undefined;
   if (state.watermark === undefined) {
-    startMs = firstRunStart(nowMs, settings.LOOKBACK_DAYS);
+    startMs = firstRunStart(nowMs, settings.LOOKBACK_DAYS, floor);
     if (state.backfillFrom === undefined) backfillFrom = toIsoSeconds(new Date(startMs));
   } else {
     startMs = parseInstant(state.watermark, 'watermark');
@@ -139,7 +169,7 @@ export function planWindow(
     }
   }
 
-  const horizon = settleHorizon(nowMs, settings.SETTLE_SECONDS);
+  const horizon = settleHorizon(horizonNow(nowMs, clock), settings.SETTLE_SECONDS);
   const endMs = Math.min(alignedEnd(startMs, windowSeconds), horizon);
   // Nothing settled to collect yet. A gap found now is found again (and recorded) next time.
   if (endMs <= startMs) return { kind: 'caught_up' };

@@ -12,13 +12,17 @@ export class WindowSearch {
   private readonly iterator: AsyncIterator<AuditEventPage>;
   private readonly first: Promise<IteratorResult<AuditEventPage>>;
 
-  /** Starts the search: the first page is requested at once. */
+  /**
+   * Starts the search: the first page is requested at once. `startedAtMs` is when (our clock):
+   * every event searchable by then is in the answer, which is what a window's rescans count from.
+   */
   constructor(
     client: MimecastClient,
     readonly startMs: number,
     readonly endMs: number,
     pageSize: number,
     deadline: number,
+    readonly startedAtMs: number,
   ) {
     const query = { start: new Date(startMs), end: new Date(endMs), pageSize };
     this.iterator = client

@@ -15,6 +15,7 @@ export type SyncSettings = Pick<
   | 'MAX_EVENTS_PER_WINDOW'
   | 'SAFETY_MARGIN_MS'
   | 'PAGE_SIZE'
+  | 'RESCAN_AFTER_SECONDS'
 >;
 
 /** Picks the engine's settings out of a parsed collector configuration. */
@@ -28,5 +29,6 @@ export function syncSettings(config: SyncSettings): SyncSettings {
     MAX_EVENTS_PER_WINDOW: config.MAX_EVENTS_PER_WINDOW,
     SAFETY_MARGIN_MS: config.SAFETY_MARGIN_MS,
     PAGE_SIZE: config.PAGE_SIZE,
+    RESCAN_AFTER_SECONDS: config.RESCAN_AFTER_SECONDS,
   };
 }

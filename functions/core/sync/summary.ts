@@ -34,8 +34,27 @@ export interface RunSummary {
   stopReason: StopReason;
   /** Share of the first backfill done, 0–100. */
   backfillPercent: number;
-  /** Gaps (ranges lost to Mimecast's 60-day limit) recorded by this run. */
+  /** Gap reports (ranges lost to Mimecast's 60-day limit) that added lost seconds in this run. */
   gapsRecorded: number;
+  /** Seconds of history newly recorded as lost by this run (each second counted once, ever). */
+  gapSeconds: number;
+  /** Rescan searches completed by this run (RESCAN_AFTER_SECONDS). */
+  rescans: number;
+  /** Late-indexed events the rescans of this run found and merged. */
+  lateEvents: number;
+  /** The largest indexing delay among them (seconds they stayed invisible, at least); null when none. */
+  lateMaxDelaySeconds: number | null;
+  /**
+   * Of them, those found only by the rescan at the largest age (the last one): events that late
+   * suggest some arrive later still, beyond every rescan; consider a longer last age.
+   */
+  lateEventsAtLastRescan: number;
+  /** Windows whose due rescan could not be made (out of Mimecast's history, or unreadable). */
+  rescansSkipped: number;
+  /** Pending windows this run replaced by smaller ones. */
+  windowSplits: number;
+  /** Seconds newly recorded as unreadable (Mimecast's paging failed however narrowly searched). */
+  unreadableSeconds: number;
   /** Kind of the error when `stopReason` is `error`. */
   errorKind?: string | undefined;
 }

@@ -68,6 +68,14 @@ export const categoriesSchema = z.object({
 });
 
 const windowSchema = z.object({ start: isoTime('Inclusive.'), end: isoTime('Exclusive.') });
+const rangeSchema = windowSchema.extend({
+  recordedAt: isoTime('When it was last reported.'),
+  reason: z.string(),
+});
+const rangeTotalsSchema = z.object({
+  count: z.number().int().min(0).meta({ description: 'Reports that added seconds.' }),
+  seconds: z.number().int().min(0).meta({ description: 'Seconds, each counted once.' }),
+});
 
 /** One source in `GET /v1/status`. */
 export const sourceStatusSchema = z.object({
@@ -93,14 +101,45 @@ export const sourceStatusSchema = z.object({
   lastRunAt: isoTime().nullable(),
   lastSuccessAt: isoTime().nullable(),
   lastError: z.object({ at: isoTime(), kind: z.string(), message: z.string() }).nullable(),
-  gaps: z
-    .array(windowSchema.extend({ recordedAt: isoTime(), reason: z.string() }))
-    .meta({ description: 'Ranges that could not be collected (they fell out of Mimecast history).' }),
+  gaps: z.array(rangeSchema).meta({
+    description:
+      'History that could not be collected (it fell out of Mimecast history), merged into disjoint ranges; the most recent 100.',
+  }),
+  gapTotals: rangeTotalsSchema.meta({ description: 'Every gap ever recorded, each lost second once.' }),
+  unreadable: z.array(rangeSchema).meta({
+    description:
+      'History Mimecast would not page through however narrowly it was searched (merged, disjoint); the most recent 100.',
+  }),
+  unreadableTotals: rangeTotalsSchema,
+  rescans: z
+    .object({
+      windowsAwaiting: z.number().int().min(0).meta({
+        description: 'Committed windows still to be searched again for late-indexed events.',
+      }),
+      oldestAwaiting: isoTime('Start of the oldest of them.').nullable(),
+      completed: z.number().int().min(0).meta({ description: 'Rescan searches made so far.' }),
+      skipped: z.number().int().min(0).meta({
+        description: "Windows whose due rescan could not be made (out of Mimecast's history, or unreadable).",
+      }),
+    })
+    .meta({ description: 'Rescans for events Mimecast indexes late (RESCAN_AFTER_SECONDS).' }),
+  lateEvents: z.object({
+    total: z
+      .number()
+      .int()
+      .min(0)
+      .meta({ description: 'Events found by rescans that the first search missed.' }),
+    maxDelaySeconds: z.number().int().min(0).nullable().meta({
+      description: 'The largest indexing delay seen: how long (at least) such an event stayed invisible.',
+    }),
+    lastFoundAt: isoTime().nullable(),
+  }),
   totals: z.object({
     eventsWritten: z.number().int().min(0),
     windowsCommitted: z.number().int().min(0),
     objectsWritten: z.number().int().min(0),
     malformedEvents: z.number().int().min(0),
+    windowSplits: z.number().int().min(0),
   }),
   updatedAt: isoTime().nullable(),
 });

@@ -1,5 +1,5 @@
 /** `GET /v1/status`: the collector's cursor of each source, turned into what an operator asks. */
-import type { CursorState } from '#core/ports.js';
+import type { CursorState, RecordedRange } from '#core/ports.js';
 import type { SourceStatus } from './response-schemas.js';
 import { formatTimestamp } from './timestamps.js';
 
@@ -17,6 +17,13 @@ export function backfillProgress(fromMs: number, watermarkMs: number | undefined
   return Math.min(100, Math.max(0, Math.round(percent * 10) / 10));
 }
 
+const rangeOf = (range: RecordedRange) => ({
+  start: range.start,
+  end: range.end,
+  recordedAt: range.recordedAt,
+  reason: range.reason,
+});
+
 /** The status of one source; `state` null means the collector never ran for it. */
 export function describeSource(sourceId: string, state: CursorState | null, nowMs: number): SourceStatus {
   if (state === null) {
@@ -32,7 +39,18 @@ export function describeSource(sourceId: string, state: CursorState | null, nowM
       lastSuccessAt: null,
       lastError: null,
       gaps: [],
-      totals: { eventsWritten: 0, windowsCommitted: 0, objectsWritten: 0, malformedEvents: 0 },
+      gapTotals: { count: 0, seconds: 0 },
+      unreadable: [],
+      unreadableTotals: { count: 0, seconds: 0 },
+      rescans: { windowsAwaiting: 0, oldestAwaiting: null, completed: 0, skipped: 0 },
+      lateEvents: { total: 0, maxDelaySeconds: null, lastFoundAt: null },
+      totals: {
+        eventsWritten: 0,
+        windowsCommitted: 0,
+        objectsWritten: 0,
+        malformedEvents: 0,
+        windowSplits: 0,
+      },
       updatedAt: null,
     };
   }
@@ -42,6 +60,7 @@ export function describeSource(sourceId: string, state: CursorState | null, nowM
   const lastErrorMs = parseIso(state.lastError?.at);
   const failing = lastErrorMs !== undefined && (lastSuccessMs === undefined || lastErrorMs > lastSuccessMs);
   const leaseExpiry = parseIso(state.lease?.expiresAt);
+  const oldest = state.rescan[0];
   return {
     source: sourceId,
     state: failing ? 'failing' : 'ok',
@@ -60,17 +79,27 @@ export function describeSource(sourceId: string, state: CursorState | null, nowM
     lastError: state.lastError
       ? { at: state.lastError.at, kind: state.lastError.kind, message: state.lastError.message }
       : null,
-    gaps: state.gaps.map((gap) => ({
-      start: gap.start,
-      end: gap.end,
-      recordedAt: gap.recordedAt,
-      reason: gap.reason,
-    })),
+    gaps: state.gaps.map(rangeOf),
+    gapTotals: { count: state.gapTotals.count, seconds: state.gapTotals.seconds },
+    unreadable: state.unreadable.map(rangeOf),
+    unreadableTotals: { count: state.unreadableTotals.count, seconds: state.unreadableTotals.seconds },
+    rescans: {
+      windowsAwaiting: state.rescan.length,
+      oldestAwaiting: oldest === undefined ? null : formatTimestamp(oldest.start * 1000),
+      completed: state.totals.rescans,
+      skipped: state.totals.rescansSkipped,
+    },
+    lateEvents: {
+      total: state.totals.lateEvents,
+      maxDelaySeconds: state.lateMaxDelaySeconds === undefined ? null : Math.round(state.lateMaxDelaySeconds),
+      lastFoundAt: state.lastLateAt ?? null,
+    },
     totals: {
       eventsWritten: state.totals.eventsWritten,
       windowsCommitted: state.totals.windowsCommitted,
       objectsWritten: state.totals.objectsWritten,
       malformedEvents: state.totals.malformedEvents,
+      windowSplits: state.totals.windowSplits,
     },
     updatedAt: state.updatedAt ?? null,
   };

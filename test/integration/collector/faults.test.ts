@@ -91,7 +91,6 @@ describe('collector: faults that end the run leave the cursor for the next run',
   it.each<[string, Fault, string]>([
     ['a non-retryable fail[]', { type: 'fail', retryable: false, code: 'err_validation_blank' }, 'fatal'],
     ['HTTP 418 (binding expired)', { type: 'binding_expired' }, 'binding_expired'],
-    ['a repeating page token', { type: 'repeat_token' }, 'fatal'],
   ])(
     'fails on %s without moving the cursor; the next run after the fault clears catches up',
     async (_l, fault, kind) => {

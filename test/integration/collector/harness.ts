@@ -13,7 +13,7 @@ import { S3ObjectStore } from '#core/archive/s3-object-store.js';
 import { DynamoCursorStore } from '#core/cursor/dynamo-cursor-store.js';
 import { createMimecastClient } from '#core/mimecast/index.js';
 import type { MimecastClient, RawAuditEvent, RetryWait } from '#core/mimecast/types.js';
-import type { Clock, CursorState, CursorStore, ObjectStore } from '#core/ports.js';
+import type { Clock, CursorChanges, CursorState, CursorStore, ObjectStore } from '#core/ports.js';
 import { type RunSummary, runSync, SyncRunError, type SyncSettings } from '#core/sync/index.js';
 import type { MimecastSimulator, SimulatorOptions } from '#local/mimecast-sim/index.js';
 import { startMimecastSimulator } from '#local/mimecast-sim/index.js';
@@ -37,6 +37,8 @@ export const testSettings = (sourceId: string, overrides: Partial<SyncSettings> 
   MAX_EVENTS_PER_WINDOW: 50_000,
   SAFETY_MARGIN_MS: 30_000,
   PAGE_SIZE: 100,
+  // Rescans off unless a test is about them (their ages are real seconds on the test clock).
+  RESCAN_AFTER_SECONDS: [],
   ...overrides,
 });
 
@@ -206,7 +208,9 @@ export function truthBetween(c: CollectorUnderTest, fromMs: number, toMs: number
   try {
     for (let start = fromMs; start < toMs; start += 30 * DAY) {
       const end = Math.min(start + 30 * DAY, toMs);
-      c.clock.set(end);
+      // An hour past the chunk's end: every event of the chunk exists by then even when the
+      // simulator's clock runs behind ours (clockOffsetMs), and the chunk is still in its history.
+      c.clock.set(end + HOUR);
       events.push(...c.sim.groundTruth(new Date(start), new Date(end)));
     }
   } finally {
@@ -268,21 +272,35 @@ export function compactToMs(compact: string): number {
   return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
 }
 
-/** A CursorStore whose commitWindow throws once, at the `n`-th call (1-based): a crash between the S3 write and the commit. */
+/**
+ * A CursorStore whose `n`-th window commit (a save that sets the watermark; 1-based) throws
+ * once: a crash between the S3 write and the commit.
+ */
 export function failingCommit(inner: CursorStore, n: number): CursorStore & { failed: boolean } {
-  let calls = 0;
+  return failingSave(inner, (changes, commits) => 'watermark' in changes && commits === n);
+}
+
+/**
+ * A CursorStore whose save throws once, on the first save `shouldFail` picks (given the changes
+ * and how many window commits, this one included, were attempted so far): a crash at that step.
+ */
+export function failingSave(
+  inner: CursorStore,
+  shouldFail: (changes: CursorChanges, commits: number) => boolean,
+): CursorStore & { failed: boolean } {
+  let commits = 0;
   const store = {
     failed: false,
     get: (sourceId: string) => inner.get(sourceId),
     acquireLease: (...args: Parameters<CursorStore['acquireLease']>) => inner.acquireLease(...args),
-    savePending: (...args: Parameters<CursorStore['savePending']>) => inner.savePending(...args),
-    commitWindow: async (...args: Parameters<CursorStore['commitWindow']>) => {
-      calls += 1;
-      if (calls === n) {
+    save: async (...args: Parameters<CursorStore['save']>) => {
+      const changes = args[2];
+      if ('watermark' in changes) commits += 1;
+      if (!store.failed && shouldFail(changes, commits)) {
         store.failed = true;
-        throw new Error('simulated crash: the process died before the cursor commit');
+        throw new Error('simulated crash: the process died before this cursor write');
       }
-      return inner.commitWindow(...args);
+      return inner.save(...args);
     },
     recordError: (...args: Parameters<CursorStore['recordError']>) => inner.recordError(...args),
     releaseLease: (...args: Parameters<CursorStore['releaseLease']>) => inner.releaseLease(...args),
@@ -308,6 +326,9 @@ export function failingPut(
       previous = key;
       return inner.putObject(key, body, contentType);
     },
+    getObject: (key: string) => inner.getObject(key),
+    listKeys: (prefix: string) => inner.listKeys(prefix),
+    deleteObject: (key: string) => inner.deleteObject(key),
   };
   return store;
 }
@@ -324,6 +345,7 @@ export function withPageHook(
   return {
     getAuditEventsPage: (...args) => client.getAuditEventsPage(...args),
     getCategories: (...args) => client.getCategories(...args),
+    serverClockOffsetMs: () => client.serverClockOffsetMs(),
     async *auditEventPages(query, options) {
       for await (const page of client.auditEventPages(query, options)) {
         pages += 1;

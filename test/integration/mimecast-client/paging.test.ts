@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FatalError } from '#core/mimecast/errors.js';
+import { FatalError, ProtocolError } from '#core/mimecast/errors.js';
 import type { RawAuditEvent } from '#core/mimecast/types.js';
 import { parseMimecastTime } from '#core/time.js';
 import { type AuthMode, drain, HOUR, idsOf, mimecastFailure, type Rig, startRig, T0 } from './harness.js';
@@ -40,7 +40,29 @@ describe.each<AuthMode>(['oauth2', 'hmac'])('Mimecast client paging over HTTP (%
     expect(rig.sleeps).toEqual([]);
   });
 
-  it('stops at an empty last page that still carries next, without losing events', async () => {
+  it('follows empty pages with next in the middle of a search, losing nothing', async () => {
+    // Prepare: the third and fourth requests are answered with empty pages and new tokens
+    rig = await startRig(mode);
+    rig.sim.scriptFaults(
+      { fault: { type: 'slow', delayMs: 0 }, times: 2 },
+      { fault: { type: 'empty_page' }, times: 2 },
+    );
+    const start = new Date(T0 - 6 * HOUR);
+    const end = new Date(T0);
+    // Act
+    const { events, pages } = await drain(rig.client, start, end, rig.deadline(), 25);
+    // Assess
+    const truth = rig.sim.groundTruth(start, end);
+    expect(truth.length).toBeGreaterThan(75);
+    expect(new Set(idsOf(events)).size).toBe(events.length);
+    expect(idsOf(within(events, start, end))).toEqual(idsOf(truth));
+    const requests = rig.requestsTo('get-audit-events');
+    expect(requests.map((r) => r.fault).slice(2, 4)).toEqual(['empty_page', 'empty_page']);
+    expect(requests.filter((r) => r.returned === 0)).toHaveLength(2);
+    expect(pages).toBe(requests.length);
+  });
+
+  it('stops after one extra request at a terminal empty page that returns the token sent', async () => {
     // Prepare
     rig = await startRig(mode, { sim: { emptyLastPageWithNext: true } });
     const start = new Date(T0 - 6 * HOUR);
@@ -49,15 +71,54 @@ describe.each<AuthMode>(['oauth2', 'hmac'])('Mimecast client paging over HTTP (%
     const { events, pages } = await drain(rig.client, start, end, rig.deadline(), 25);
     // Assess
     const truth = rig.sim.groundTruth(start, end);
+    const dataPages = Math.ceil(rig.sim.groundTruth(start, new Date(T0 + 1000)).length / 25);
     expect(truth.length).toBeGreaterThan(50);
     expect(idsOf(within(events, start, end))).toEqual(idsOf(truth));
     const requests = rig.requestsTo('get-audit-events');
-    expect(requests).toHaveLength(pages);
+    expect(requests).toHaveLength(dataPages + 1);
+    expect(pages).toBe(requests.length);
     expect(requests.at(-1)?.returned).toBe(0); // the empty page was read, and nothing after it
     expect(requests.at(-1)?.pageToken).toBeDefined();
   });
 
-  it('fails with FatalError when the server repeats a page token', async () => {
+  it('fails with ProtocolError empty_pages on an endless chain of empty pages with new tokens', async () => {
+    // Prepare
+    rig = await startRig(mode, { sim: { emptyTailWithNewTokens: true } });
+    const start = new Date(T0 - 2 * HOUR);
+    const dataPages = Math.ceil(rig.sim.groundTruth(start, new Date(T0 + 1000)).length / 25);
+    // Act
+    const err = await mimecastFailure(drain(rig.client, start, new Date(T0), rig.deadline(), 25));
+    // Assess: the default bound is 10 empty pages; the 11th is one too many
+    expect(err).toBeInstanceOf(ProtocolError);
+    expect(err).toMatchObject({ kind: 'fatal', reason: 'empty_pages' });
+    const requests = rig.requestsTo('get-audit-events');
+    expect(requests).toHaveLength(dataPages + 11);
+    expect(requests.slice(dataPages).every((r) => r.returned === 0)).toBe(true);
+  });
+
+  it('fails with ProtocolError repeated_token in a stuck range, and succeeds with a one-page search there', async () => {
+    // Prepare
+    const stuck = { startMs: T0 - 4 * HOUR, endMs: T0 - 3 * HOUR };
+    rig = await startRig(mode, { sim: { stuckRanges: [stuck] } });
+    const narrowStart = new Date(stuck.startMs + 5 * 60_000);
+    const narrowEnd = new Date(stuck.startMs + 50 * 60_000);
+    // Act
+    const err = await mimecastFailure(
+      drain(rig.client, new Date(T0 - 6 * HOUR), new Date(T0), rig.deadline(), 25),
+    );
+    const stuckRequests = rig.requestsTo('get-audit-events').length;
+    const narrow = await drain(rig.client, narrowStart, narrowEnd, rig.deadline(), 500);
+    // Assess
+    expect(err).toBeInstanceOf(ProtocolError);
+    expect(err).toMatchObject({ kind: 'fatal', reason: 'repeated_token' });
+    expect(stuckRequests).toBe(2); // the first page, then the page that repeats its token
+    const truth = rig.sim.groundTruth(narrowStart, narrowEnd);
+    expect(truth.length).toBeGreaterThan(0);
+    expect(idsOf(within(narrow.events, narrowStart, narrowEnd))).toEqual(idsOf(truth));
+    expect(narrow.pages).toBe(1);
+  });
+
+  it('fails with ProtocolError repeated_token when the server repeats a page token once', async () => {
     // Prepare: the first page is answered normally (a zero-delay "slow" fault only holds the
     // queue position); the second repeats its own token as `next`.
     rig = await startRig(mode);
@@ -67,6 +128,8 @@ describe.each<AuthMode>(['oauth2', 'hmac'])('Mimecast client paging over HTTP (%
     const err = await mimecastFailure(drain(rig.client, start, new Date(T0), rig.deadline(), 25));
     // Assess
     expect(err).toBeInstanceOf(FatalError);
+    expect(err).toBeInstanceOf(ProtocolError);
+    expect(err).toMatchObject({ reason: 'repeated_token' });
     expect(err.message).toContain('page token repeated');
     const requests = rig.requestsTo('get-audit-events');
     expect(requests).toHaveLength(2);

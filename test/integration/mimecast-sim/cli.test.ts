@@ -77,6 +77,25 @@ describe('mimecast-sim CLI', () => {
     expect(exitCode).toBe(0);
   });
 
+  it('runs a Mimecast whose clock is off by --clock-offset-ms, and says so', async () => {
+    // Prepare
+    const child = startCli(['--port', '0', '--rate-limit', 'off', '--clock-offset-ms=-600000']);
+    children.push(child);
+    const output = await outputUntil(child, 'Ctrl-C');
+    const baseUrl = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+    // Act
+    const sentAt = Date.now();
+    const answer = await fetch(`${baseUrl}/oauth/token`, { method: 'POST' });
+    const receivedAt = Date.now();
+    child.kill('SIGINT');
+    await once(child, 'exit');
+    // Assess: the Date header is ten minutes behind this machine (1 s resolution)
+    const date = Date.parse(answer.headers.get('date') ?? '');
+    expect(date).toBeGreaterThanOrEqual(sentAt - 600_000 - 1000);
+    expect(date).toBeLessThanOrEqual(receivedAt - 600_000);
+    expect(output).toContain('clock offset -600000 ms');
+  });
+
   it('refuses a bad flag with a clear message and exit code 2', async () => {
     const child = startCli(['--rate-limit', 'lots']);
     children.push(child);

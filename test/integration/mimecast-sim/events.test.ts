@@ -136,6 +136,36 @@ describe('simulated events', () => {
     expect(later.events.map((event) => event.id).sort()).toEqual(truth.map((event) => event.id).sort());
   });
 
+  it('arrive late in several delay classes, the same ones for the same seed', async () => {
+    // Prepare: 30 % indexed 20 min late, 20 % an hour late; the window is 25-30 min old
+    const lateEvents = [
+      { share: 0.3, delaySeconds: 20 * 60 },
+      { share: 0.2, delaySeconds: 3600 },
+    ];
+    const clock = createTestClock(NOW);
+    const [sim, twin] = await Promise.all([
+      start({ clock, seed: 8, eventsPerDay: 24_000, lateEvents }),
+      start({ clock, seed: 8, eventsPerDay: 24_000, lateEvents }),
+    ]);
+    const token = await accessToken(sim);
+    const twinToken = await accessToken(twin);
+    const window = [NOW - 30 * 60_000, NOW - 25 * 60_000] as const;
+    const idsOf = (events: Record<string, unknown>[]) => events.map((event) => String(event.id)).sort();
+    // Act
+    const now = await drain(sim, () => bearer(token), ...window);
+    const twinNow = await drain(twin, () => bearer(twinToken), ...window);
+    clock.advance(40 * 60_000);
+    const laterToken = await accessToken(sim); // the first one has expired by now
+    const later = await drain(sim, () => bearer(laterToken), ...window);
+    // Assess: only the hour-late class is missing at first, and nothing at all 40 minutes on
+    const truth = sim.groundTruth(new Date(window[0]), new Date(window[1] + 1000));
+    expect(truth.length).toBeGreaterThan(60);
+    expect(now.events.length / truth.length).toBeGreaterThan(0.65);
+    expect(now.events.length / truth.length).toBeLessThan(0.92);
+    expect(idsOf(twinNow.events)).toEqual(idsOf(now.events));
+    expect(idsOf(later.events)).toEqual(idsOf(truth as Record<string, unknown>[]));
+  });
+
   it('include hand-added events as given, even malformed ones, visible from visibleAt', async () => {
     // Prepare
     const clock = createTestClock(NOW);

@@ -192,39 +192,6 @@ describe('simulator faults', () => {
   });
 });
 
-describe('simulator with emptyLastPageWithNext', () => {
-  it('ends every search with an empty page that still carries a (fresh) next', async () => {
-    // Prepare
-    const clock = createTestClock(NOW);
-    const sim = await startMimecastSimulator({
-      clock,
-      seed: 3,
-      rateLimit: false,
-      emptyLastPageWithNext: true,
-    });
-    try {
-      const token = await accessToken(sim);
-      const body = (pageToken?: string) => auditBody(NOW - HOUR, NOW, { pageSize: 500, pageToken });
-      // Act
-      const full = await post(sim, AUDIT_PATH, bearer(token), body());
-      const next1 = full.body.meta?.pagination?.next;
-      const empty = await post(sim, AUDIT_PATH, bearer(token), body(next1));
-      const next2 = empty.body.meta?.pagination?.next;
-      const emptyAgain = await post(sim, AUDIT_PATH, bearer(token), body(next2));
-      // Assess
-      expect(full.body.data?.length).toBe(sim.groundTruth(new Date(NOW - HOUR), new Date(NOW + 1000)).length);
-      expect(next1).toEqual(expect.any(String));
-      expect(empty.body.data).toEqual([]);
-      expect(next2).toEqual(expect.any(String));
-      expect(next2).not.toBe(next1);
-      expect(emptyAgain.body.data).toEqual([]);
-      expect(emptyAgain.body.fail).toEqual([]);
-    } finally {
-      await sim.close();
-    }
-  });
-});
-
 describe('simulator close()', () => {
   it('returns promptly while a slow answer and keep-alive sockets are pending', async () => {
     // Prepare

@@ -114,17 +114,32 @@ describe('GET /v1/status', () => {
     const at = (ms: number) => new Date(ms);
     const leased = await cursor.acquireLease('status-ran', owner, at(T0 - HOUR), at(T0 - HOUR + 15 * 60_000));
     if (leased === null) throw new Error('lease not granted');
-    const pending = await cursor.savePending(leased, owner, {
-      pending: { start: iso(T0 - 60 * DAY), end: iso(T0 - 30 * DAY), plannedAt: iso(T0 - HOUR) },
-      backfillFrom: iso(T0 - 60 * DAY),
-    });
-    await cursor.commitWindow(pending, owner, {
-      watermark: iso(T0 - 30 * DAY),
-      at: iso(T0 - HOUR + 60_000),
-      eventsWritten: 1234,
-      objectsWritten: 31,
-      malformedEvents: 2,
-    });
+    const pending = await cursor.save(
+      leased,
+      owner,
+      {
+        pending: { start: iso(T0 - 60 * DAY), end: iso(T0 - 30 * DAY), plannedAt: iso(T0 - HOUR) },
+        backfillFrom: iso(T0 - 60 * DAY),
+      },
+      iso(T0 - HOUR),
+    );
+    await cursor.save(
+      pending,
+      owner,
+      {
+        watermark: iso(T0 - 30 * DAY),
+        pending: undefined,
+        lastSuccessAt: iso(T0 - HOUR + 60_000),
+        totals: {
+          ...pending.totals,
+          eventsWritten: 1234,
+          windowsCommitted: 1,
+          objectsWritten: 31,
+          malformedEvents: 2,
+        },
+      },
+      iso(T0 - HOUR + 60_000),
+    );
     await cursor.recordError('status-ran', owner, {
       at: iso(T0 - HOUR + 120_000),
       kind: 'rate_limited',

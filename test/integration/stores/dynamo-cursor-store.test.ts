@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCursorStore } from '#core/cursor/dynamo-cursor-store.js';
-import { MAX_STORED_GAPS } from '#core/cursor/item.js';
-import { CursorConflictError, type CursorState } from '#core/ports.js';
+import { emptyTotals } from '#core/cursor/item.js';
+import { type CursorChanges, CursorConflictError, type CursorState } from '#core/ports.js';
 import { type StandinsWithClients, withStandins } from '#test/support/standins.js';
 
 let local: StandinsWithClients;
@@ -22,13 +22,21 @@ const pending = (hour: number) => ({
   start: `2026-11-24T${String(hour).padStart(2, '0')}:00:00Z`,
   end: `2026-11-24T${String(hour + 1).padStart(2, '0')}:00:00Z`,
   plannedAt: at(1).toISOString(),
+  attempts: 1,
 });
-const commit = (watermark: string, events: number) => ({
+/** The changes of a window commit, as the engine makes them (totals are absolute: the save is version-guarded). */
+const commit = (watermark: string, events: number): CursorChanges => ({
   watermark,
-  at: at(2).toISOString(),
-  eventsWritten: events,
-  objectsWritten: 1,
-  malformedEvents: 1,
+  pending: undefined,
+  lastSuccessAt: at(2).toISOString(),
+  lastError: undefined,
+  totals: { ...emptyTotals(), eventsWritten: events, windowsCommitted: 1 },
+});
+const range = (start: string, end: string, reason: string) => ({
+  start,
+  end,
+  recordedAt: at(1).toISOString(),
+  reason,
 });
 
 /** The rejection reason, as a value (so the assertion can come after other awaits). */
@@ -104,26 +112,38 @@ describe('DynamoCursorStore against the DynamoDB stand-in', () => {
     expect(renewed?.lease).toEqual({ owner: 'run-a', expiresAt: at(90).toISOString() });
   });
 
-  it('saves a pending window and commits it: watermark set, pending cleared, totals accumulated', async () => {
+  it('saves a pending window and commits it: watermark set, pending cleared, totals written', async () => {
     // Prepare
     const leased = await lease('commit');
 
     // Act
-    const planned = await store.savePending(leased, 'run-a', {
-      pending: pending(0),
-      backfillFrom: '2026-09-26T00:00:00Z',
-      windowSeconds: 3_600,
-    });
-    const firstCommit = await store.commitWindow(planned, 'run-a', commit('2026-11-24T01:00:00Z', 40));
-    const planned2 = await store.savePending(firstCommit, 'run-a', { pending: pending(1) });
-    const secondCommit = await store.commitWindow(planned2, 'run-a', commit('2026-11-24T02:00:00Z', 2));
+    const planned = await store.save(
+      leased,
+      'run-a',
+      { pending: pending(0), backfillFrom: '2026-09-26T00:00:00Z', windowSeconds: 3_600 },
+      at(1).toISOString(),
+    );
+    const firstCommit = await store.save(
+      planned,
+      'run-a',
+      commit('2026-11-24T01:00:00Z', 40),
+      at(2).toISOString(),
+    );
+    const planned2 = await store.save(firstCommit, 'run-a', { pending: pending(1) }, at(3).toISOString());
+    const secondCommit = await store.save(
+      planned2,
+      'run-a',
+      commit('2026-11-24T02:00:00Z', 42),
+      at(4).toISOString(),
+    );
 
     // Assess
     expect(planned).toMatchObject({
       version: 2,
-      pending: pending(0),
+      pending: { ...pending(0), attempts: 1 },
       backfillFrom: '2026-09-26T00:00:00Z',
       windowSeconds: 3_600,
+      updatedAt: at(1).toISOString(),
     });
     expect(secondCommit).toMatchObject({
       version: 5,
@@ -132,21 +152,96 @@ describe('DynamoCursorStore against the DynamoDB stand-in', () => {
       backfillFrom: '2026-09-26T00:00:00Z',
       windowSeconds: 3_600,
       lastSuccessAt: at(2).toISOString(),
-      totals: { eventsWritten: 42, windowsCommitted: 2, objectsWritten: 2, malformedEvents: 2 },
+      totals: { ...emptyTotals(), eventsWritten: 42, windowsCommitted: 1 },
     });
     expect(await store.get('commit')).toEqual(secondCommit);
   });
 
-  it('rejects savePending and commitWindow based on a stale version, leaving the item untouched', async () => {
+  it('round-trips every engine-owned field, including the rescan list and the range lists', async () => {
     // Prepare
-    const leased = await lease('stale');
-    const planned = await store.savePending(leased, 'run-a', { pending: pending(0) });
-    const committed = await store.commitWindow(planned, 'run-a', commit('2026-11-24T01:00:00Z', 5));
+    const leased = await lease('fields');
+    const changes = {
+      pending: {
+        ...pending(3),
+        attempts: 2,
+        progress: { pages: 7, events: 3_400, oldestMs: Date.UTC(2026, 10, 24, 3, 40), elapsedMs: 52_000 },
+      },
+      gaps: [range('2026-11-01T00:00:00Z', '2026-11-01T00:10:00Z', 'lost')],
+      gapTotals: { count: 3, seconds: 600 },
+      unreadable: [range('2026-11-02T00:00:00Z', '2026-11-02T00:00:01Z', 'paging')],
+      unreadableTotals: { count: 1, seconds: 1 },
+      rescan: [
+        {
+          start: 1_700_000_000,
+          end: 1_700_000_300,
+          count: 12,
+          hash: '00ff00ff00ff00ff',
+          searchedAt: 1_700_000_600,
+        },
+        {
+          start: 1_700_000_300,
+          end: 1_700_000_600,
+          count: 0,
+          hash: '0000000000000000',
+          searchedAt: 1_700_000_900,
+        },
+      ],
+      lateMaxDelaySeconds: 4_000,
+      lastLateAt: at(4).toISOString(),
+      clockOffsetMs: -600_000,
+      totals: { ...emptyTotals(), lateEvents: 5, rescans: 9, rescansSkipped: 1, windowSplits: 2 },
+    };
 
     // Act
-    const staleSave = await store.savePending(planned, 'run-a', { pending: pending(5) }).catch(caught);
+    const saved = await store.save(leased, 'run-a', changes, at(5).toISOString());
+    const read = await store.get('fields');
+
+    // Assess
+    expect(saved).toMatchObject(changes);
+    expect(read).toEqual(saved);
+  });
+
+  it('removes a field saved as undefined, leaving the others alone', async () => {
+    // Prepare
+    const leased = await lease('remove');
+    const planned = await store.save(
+      leased,
+      'run-a',
+      { pending: pending(0), lastError: { at: 'x', kind: 'fatal', message: 'm' }, clockOffsetMs: 5_000 },
+      at(1).toISOString(),
+    );
+
+    // Act
+    const cleared = await store.save(
+      planned,
+      'run-a',
+      { pending: undefined, lastError: undefined },
+      at(2).toISOString(),
+    );
+
+    // Assess
+    expect(cleared.pending).toBeUndefined();
+    expect(cleared.lastError).toBeUndefined();
+    expect(cleared.clockOffsetMs).toBe(5_000);
+  });
+
+  it('rejects a save based on a stale version, leaving the item untouched', async () => {
+    // Prepare
+    const leased = await lease('stale');
+    const planned = await store.save(leased, 'run-a', { pending: pending(0) }, at(1).toISOString());
+    const committed = await store.save(
+      planned,
+      'run-a',
+      commit('2026-11-24T01:00:00Z', 5),
+      at(2).toISOString(),
+    );
+
+    // Act
+    const staleSave = await store
+      .save(planned, 'run-a', { pending: pending(5) }, at(3).toISOString())
+      .catch(caught);
     const staleCommit = await store
-      .commitWindow(planned, 'run-a', commit('2026-11-24T09:00:00Z', 5))
+      .save(planned, 'run-a', commit('2026-11-24T09:00:00Z', 5), at(3).toISOString())
       .catch(caught);
 
     // Assess
@@ -158,43 +253,17 @@ describe('DynamoCursorStore against the DynamoDB stand-in', () => {
   it('rejects a commit from a run whose lease was taken over, even with the version it read', async () => {
     // Prepare
     const leased = await lease('takeover', 'run-a');
-    const planned = await store.savePending(leased, 'run-a', { pending: pending(0) });
+    const planned = await store.save(leased, 'run-a', { pending: pending(0) }, at(1).toISOString());
     await store.acquireLease('takeover', 'run-b', at(61), at(121));
 
     // Act
     const lateCommit = await store
-      .commitWindow(planned, 'run-a', commit('2026-11-24T01:00:00Z', 5))
+      .save(planned, 'run-a', commit('2026-11-24T01:00:00Z', 5), at(62).toISOString())
       .catch(caught);
 
     // Assess
     expect(lateCommit).toBeInstanceOf(CursorConflictError);
     expect((await store.get('takeover'))?.watermark).toBeUndefined();
-  });
-
-  it('records gaps, keeps the most recent in the list and counts every one of them', async () => {
-    // Prepare
-    let state = await lease('gaps');
-    const total = MAX_STORED_GAPS + 2;
-
-    // Act
-    for (let i = 0; i < total; i += 1) {
-      state = await store.savePending(state, 'run-a', {
-        pending: pending(0),
-        gap: {
-          start: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
-          end: new Date(Date.UTC(2026, 0, 1, 0, i, 30)).toISOString(),
-          recordedAt: at(1).toISOString(),
-          reason: 'history_limit',
-        },
-      });
-    }
-    const stored = await store.get('gaps');
-
-    // Assess
-    expect(stored?.gaps).toHaveLength(MAX_STORED_GAPS);
-    expect(stored?.gaps.at(-1)?.start).toBe(new Date(Date.UTC(2026, 0, 1, 0, total - 1)).toISOString());
-    expect(stored?.gaps[0]?.start).toBe(new Date(Date.UTC(2026, 0, 1, 0, 2)).toISOString());
-    expect(stored?.gapTotals).toEqual({ count: total, seconds: total * 30 });
   });
 
   it('records the last error for the lease holder only, and a commit clears it', async () => {
@@ -206,13 +275,32 @@ describe('DynamoCursorStore against the DynamoDB stand-in', () => {
     await store.recordError('errors', 'run-a', error);
     const afterError = await store.get('errors');
     const byStranger = await store.recordError('errors', 'run-z', { ...error, kind: 'fatal' }).catch(caught);
-    const planned = await store.savePending(leased, 'run-a', { pending: pending(0) });
-    const committed = await store.commitWindow(planned, 'run-a', commit('2026-11-24T01:00:00Z', 1));
+    const planned = await store.save(leased, 'run-a', { pending: pending(0) }, at(6).toISOString());
+    const committed = await store.save(
+      planned,
+      'run-a',
+      commit('2026-11-24T01:00:00Z', 1),
+      at(7).toISOString(),
+    );
 
     // Assess
     expect(afterError).toMatchObject({ lastError: error, version: leased.version });
     expect(byStranger).toBeInstanceOf(CursorConflictError);
     expect(committed.lastError).toBeUndefined();
+  });
+
+  it('records how the run stopped when it releases the lease', async () => {
+    // Prepare
+    await lease('stopped', 'run-a');
+
+    // Act
+    await store.releaseLease('stopped', 'run-a', at(9).toISOString(), 'not_configured');
+
+    // Assess
+    expect((await store.get('stopped'))?.lastStop).toEqual({
+      at: at(9).toISOString(),
+      reason: 'not_configured',
+    });
   });
 
   it('ignores a release by a run that does not hold the lease, and frees it for the next run on release', async () => {

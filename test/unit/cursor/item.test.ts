@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
-  appendGap,
+  applyChanges,
+  changesToAttributes,
   cursorKey,
+  emptyTotals,
   errorToItem,
-  gapSeconds,
+  initialState,
   itemToState,
   MAX_ERROR_MESSAGE_CHARS,
-  MAX_STORED_GAPS,
 } from '#core/cursor/item.js';
 
 const gap = (i: number) => ({
@@ -32,6 +33,8 @@ describe('cursor item conversion', () => {
         start: '2026-11-25T10:00:00Z',
         end: '2026-11-25T11:00:00Z',
         plannedAt: '2026-11-25T11:05:00Z',
+        attempts: undefined,
+        progress: undefined,
       },
       backfillFrom: '2026-09-26T00:00:00Z',
       windowSeconds: 900,
@@ -61,12 +64,25 @@ describe('cursor item conversion', () => {
       backfillFrom: '2026-09-26T00:00:00Z',
       windowSeconds: 900,
       lease: item.lease,
-      totals: { eventsWritten: 1200, windowsCommitted: 30, objectsWritten: 31, malformedEvents: 2 },
+      totals: {
+        ...emptyTotals(),
+        eventsWritten: 1200,
+        windowsCommitted: 30,
+        objectsWritten: 31,
+        malformedEvents: 2,
+      },
       lastRunAt: '2026-11-25T10:59:00Z',
       lastSuccessAt: '2026-11-25T10:58:00Z',
       lastError: item.lastError,
+      lastStop: undefined,
       gaps: [gap(1)],
       gapTotals: { count: 3, seconds: 180 },
+      unreadable: [],
+      unreadableTotals: { count: 0, seconds: 0 },
+      rescan: [],
+      lateMaxDelaySeconds: undefined,
+      lastLateAt: undefined,
+      clockOffsetMs: undefined,
       updatedAt: '2026-11-25T11:05:00Z',
     });
   });
@@ -92,29 +108,72 @@ describe('cursor item conversion', () => {
       pending: undefined,
       windowSeconds: undefined,
       lease: undefined,
-      totals: { eventsWritten: 0, windowsCommitted: 0, objectsWritten: 0, malformedEvents: 0 },
+      totals: emptyTotals(),
       gaps: [gap(2)],
       gapTotals: { count: 1, seconds: 0 },
     });
   });
 
-  it('keeps only the most recent gaps in the list', () => {
+  it('drops rescan entries that are malformed or overlap an earlier one, and sorts the rest', () => {
     // Prepare
-    const existing = Array.from({ length: MAX_STORED_GAPS }, (_, i) => gap(i));
+    const item = {
+      rescan: [
+        [600, 900, 3, 'bbbb', 1_000],
+        [0, 300, 1, 'aaaa', 400],
+        [100, 200, 1, 'cccc', 400],
+        [900, 800, 1, 'dddd', 1_000],
+        ['x', 1, 2, 'e', 3],
+        null,
+      ],
+    };
 
     // Act
-    const next = appendGap(existing, gap(MAX_STORED_GAPS));
+    const state = itemToState(item, 'eu');
 
     // Assess
-    expect(next).toHaveLength(MAX_STORED_GAPS);
-    expect(next[0]).toEqual(gap(1));
-    expect(next.at(-1)).toEqual(gap(MAX_STORED_GAPS));
+    expect(state.rescan).toEqual([
+      { start: 0, end: 300, count: 1, hash: 'aaaa', searchedAt: 400 },
+      { start: 600, end: 900, count: 3, hash: 'bbbb', searchedAt: 1_000 },
+    ]);
   });
 
-  it('measures a gap in whole seconds and never negatively', () => {
-    expect(gapSeconds({ start: '2026-01-01T00:00:00Z', end: '2026-01-03T00:00:00Z' })).toBe(172_800);
-    expect(gapSeconds({ start: '2026-01-03T00:00:00Z', end: '2026-01-01T00:00:00Z' })).toBe(0);
-    expect(gapSeconds({ start: 'garbage', end: '2026-01-01T00:00:00Z' })).toBe(0);
+  it('turns changes into SET and REMOVE assignments, counters and totals flat', () => {
+    // Act
+    const { set, remove } = changesToAttributes({
+      watermark: '2026-11-25T10:00:00Z',
+      pending: undefined,
+      totals: { ...emptyTotals(), lateEvents: 4 },
+      gapTotals: { count: 2, seconds: 90 },
+      rescan: [{ start: 1, end: 2, count: 3, hash: 'h', searchedAt: 4 }],
+    });
+
+    // Assess
+    expect(remove).toEqual(['pending']);
+    expect(set).toMatchObject({
+      watermark: '2026-11-25T10:00:00Z',
+      lateEvents: 4,
+      eventsWritten: 0,
+      gapCount: 2,
+      gapSeconds: 90,
+      rescan: [[1, 2, 3, 'h', 4]],
+    });
+  });
+
+  it('applies changes as a store does: version bumped, undefined removes, the rest untouched', () => {
+    // Prepare
+    const state = {
+      ...initialState('eu'),
+      version: 4,
+      watermark: 'w',
+      pending: { start: 'a', end: 'b', plannedAt: 'c' },
+    };
+
+    // Act
+    const next = applyChanges(state, { pending: undefined, backfillFrom: 'f' }, 'now');
+
+    // Assess
+    expect(next).toMatchObject({ version: 5, watermark: 'w', backfillFrom: 'f', updatedAt: 'now' });
+    expect(next.pending).toBeUndefined();
   });
 
   it('bounds the stored error message', () => {

@@ -53,6 +53,29 @@ describe('generateBucket', () => {
     ).toBe(true);
   });
 
+  it('splits late events into several delay classes, one draw per event', () => {
+    const onTime = generateBucket(settings, BUCKET);
+    const classes = [
+      { share: 0.25, delaySeconds: 90 },
+      { share: 0.25, delaySeconds: 3600 },
+    ];
+    const late = generateBucket({ ...settings, lateEvents: classes }, BUCKET);
+    const delays = late.map((held) => held.visibleAt - held.timeMs);
+    const share = (ms: number) => delays.filter((d) => d === ms).length / delays.length;
+    expect(late.map((held) => held.event)).toEqual(onTime.map((held) => held.event));
+    expect(share(90_000)).toBeGreaterThan(0.15);
+    expect(share(90_000)).toBeLessThan(0.35);
+    expect(share(3_600_000)).toBeGreaterThan(0.15);
+    expect(share(3_600_000)).toBeLessThan(0.35);
+    expect(share(0) + share(90_000) + share(3_600_000)).toBe(1);
+    // The first class is exactly the events a single { share: 0.25 } class makes late.
+    const single = generateBucket({ ...settings, lateEvents: { share: 0.25, delaySeconds: 90 } }, BUCKET);
+    expect(late.map((held) => held.visibleAt === held.timeMs + 90_000)).toEqual(
+      single.map((held) => held.visibleAt === held.timeMs + 90_000),
+    );
+    expect(generateBucket({ ...settings, lateEvents: classes }, BUCKET)).toEqual(late);
+  });
+
   it('generates nothing at zero density', () => {
     expect(generateBucket({ ...settings, eventsPerDay: 0 }, BUCKET)).toEqual([]);
   });

@@ -51,6 +51,7 @@ function harness(
       categoryCalls++;
       return [{ code: 'authentication_logs', name: 'Authentication' }];
     },
+    serverClockOffsetMs: () => undefined,
   };
   const config = parseEnvironment(queryEnvSchema, {
     MIMECAST_SECRET_ID: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:mimecast-default',

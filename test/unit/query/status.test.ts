@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { emptyTotals, initialState } from '#core/cursor/item.js';
 import type { CursorState } from '#core/ports.js';
 import { backfillProgress, describeSource } from '../../../functions/query/lib/status.js';
 
@@ -6,12 +7,17 @@ const NOW = Date.UTC(2026, 0, 31, 12);
 const DAY = 86_400_000;
 
 const state = (overrides: Partial<CursorState> = {}): CursorState => ({
-  sourceId: 'default',
+  ...initialState('default'),
   version: 7,
   watermark: '2026-01-31T11:00:00Z',
   backfillFrom: '2025-12-02T12:00:00Z',
-  totals: { eventsWritten: 1200, windowsCommitted: 40, objectsWritten: 44, malformedEvents: 1 },
-  gaps: [],
+  totals: {
+    ...emptyTotals(),
+    eventsWritten: 1200,
+    windowsCommitted: 40,
+    objectsWritten: 44,
+    malformedEvents: 1,
+  },
   ...overrides,
 });
 
@@ -25,7 +31,13 @@ describe('describeSource', () => {
       watermark: '2026-01-31T11:00:00Z',
       lagSeconds: 3600,
       backfill: { from: '2025-12-02T12:00:00Z', progressPercent: 99.9 },
-      totals: { eventsWritten: 1200, windowsCommitted: 40, objectsWritten: 44, malformedEvents: 1 },
+      totals: {
+        eventsWritten: 1200,
+        windowsCommitted: 40,
+        objectsWritten: 44,
+        malformedEvents: 1,
+        windowSplits: 0,
+      },
       running: false,
     });
   });

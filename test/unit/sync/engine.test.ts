@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { buildDailyObjects } from '#core/archive/encode.js';
+import { normaliseEvent } from '#core/archive/normalise.js';
 import {
   AuthenticationError,
   BindingExpiredError,
@@ -35,6 +37,7 @@ const baseSettings: SyncSettings = {
   MAX_EVENTS_PER_WINDOW: 1000,
   SAFETY_MARGIN_MS: 30_000,
   PAGE_SIZE: 50,
+  RESCAN_AFTER_SECONDS: [],
 };
 
 /** Everything one engine test needs, around the in-memory fakes. */
@@ -227,8 +230,8 @@ describe('runSync: adaptive window size', () => {
     expect(t.cursor.peek('default')?.windowSeconds).toBeLessThan(6 * 3600);
   });
 
-  it('redoes a saved pending window whole even when it holds more than the cap', async () => {
-    // Prepare
+  it('splits a saved pending window denser than the cap, removing what an earlier attempt wrote under its keys', async () => {
+    // Prepare: a pending window left by an earlier version's crash, with an object already written under its key.
     const t = setup({ MAX_EVENTS_PER_WINDOW: 50 });
     const start = NOW - 10 * HOUR;
     const end = NOW - 9 * HOUR;
@@ -238,13 +241,29 @@ describe('runSync: adaptive window size', () => {
       pending: { start: iso(start), end: iso(end), plannedAt: iso(start) },
     });
     t.client.events = eventsBetween(start, end, 200);
+    const windowKey = `${PREFIX}/source=default/dt=2026-11-25/20261125T020000Z_20261125T030000Z.ndjson.gz`;
+    const written = t.client.events.slice(0, 120).flatMap((event) => {
+      const result = normaliseEvent(event, { source: 'default', collectedAt: iso(start) });
+      return result.ok ? [result.record] : [];
+    });
+    const [crashed] = await buildDailyObjects(written, {
+      prefix: PREFIX,
+      sourceId: 'default',
+      window: { start: new Date(start), end: new Date(end) },
+    });
+    if (crashed?.key !== windowKey)
+      throw new Error('the earlier attempt wrote no object under the window key');
+    await t.objects.putObject(crashed.key, crashed.body, 'application/x-ndjson');
 
     // Act
-    await t.run();
+    const summary = await t.run();
 
-    // Assess
-    const windowKey = `${PREFIX}/source=default/dt=2026-11-25/20261125T020000Z_20261125T030000Z.ndjson.gz`;
-    expect(t.objects.lines(windowKey)).toHaveLength(200);
+    // Assess: no object holds more than the cap, the old window's object is gone, each event once.
+    expect(summary.windowSplits).toBeGreaterThan(0);
+    expect(t.objects.objects.has(windowKey)).toBe(false);
+    for (const key of t.objects.keys(`${PREFIX}/`))
+      expect(t.objects.lines(key).length).toBeLessThanOrEqual(50);
+    expect(t.archivedIds().sort()).toEqual(idsIn(t.client.events, start, settleHorizon(NOW, 300)));
   });
 
   it('grows the window again after light windows', async () => {
@@ -515,8 +534,10 @@ describe('runSync: reading ahead', () => {
       signals.push(options.signal);
       return answer(query, token, options);
     };
-    t.cursor.commitWindow = async () => {
-      throw new CursorConflictError('moved by someone else');
+    const save = t.cursor.save.bind(t.cursor);
+    t.cursor.save = async (state, owner, changes, at) => {
+      if ('watermark' in changes) throw new CursorConflictError('moved by someone else');
+      return save(state, owner, changes, at);
     };
 
     // Act
