@@ -51,5 +51,10 @@ export const QUERY = {
   maxP99OverheadMs: 20,
 } as const;
 
+/** Benchmark 7: the cost of rescans in Mimecast requests per source-day (issue 9's target). */
+export const COMPLETENESS = {
+  maxRatio: 3,
+} as const;
+
 /** The invocation budget given to the measured collector runs (Lambda's 15 minutes). */
 export const COLLECTOR_BUDGET_MS = 15 * 60_000;

@@ -18,6 +18,7 @@ import type { ProfileSummary } from './lib/profile.js';
 import { markdownTable, type Row } from './lib/report.js';
 import { runBackfill } from './scenarios/backfill.js';
 import { runColdStart } from './scenarios/cold-start.js';
+import { runCompleteness } from './scenarios/completeness.js';
 import type { ScenarioContext, ScenarioOutcome } from './scenarios/context.js';
 import { runQuery } from './scenarios/query.js';
 import { runThroughput } from './scenarios/throughput.js';
@@ -28,6 +29,7 @@ const GROUPS: readonly { ids: readonly string[]; run: (ctx: ScenarioContext) => 
     { ids: ['4'], run: runColdStart },
     { ids: ['1', '6'], run: runThroughput },
     { ids: ['5'], run: runQuery },
+    { ids: ['7'], run: runCompleteness },
     { ids: ['2', '3'], run: runBackfill },
   ];
 
@@ -100,6 +102,7 @@ async function main(): Promise<void> {
         backfill: config.BACKFILL,
         coldStart: config.COLD_START,
         query: config.QUERY,
+        completeness: config.COMPLETENESS,
       },
       rows,
       ...(profiles ? { profiles } : {}),

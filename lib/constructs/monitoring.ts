@@ -49,6 +49,7 @@ export const SOURCE_ALARM_KINDS = [
   'credentials',
   'throttling',
   'gap',
+  'incomplete',
   'malformed-events',
 ] as const;
 
@@ -198,6 +199,26 @@ export class Monitoring extends Construct {
         collectorMetric(CollectorMetric.GapSeconds, sid, 'Sum', period),
       );
       alarm(
+        `${prefix}-Incomplete`,
+        `${sid}-incomplete`,
+        `Source "${sid}" has history it could not read or re-check: Mimecast would not page through some seconds however narrowly they were searched (recorded as unreadable), or a window's due rescan for late events could not be made. GET /v1/status lists the unreadable ranges and the skipped rescans; the runbook says what to do.`,
+        {
+          threshold: 0,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        },
+        new cloudwatch.MathExpression({
+          expression: 'FILL(unreadable, 0) + FILL(skipped, 0)',
+          usingMetrics: {
+            unreadable: collectorMetric(CollectorMetric.UnreadableSeconds, sid, 'Sum', period),
+            skipped: collectorMetric(CollectorMetric.RescansSkipped, sid, 'Sum', period),
+          },
+          label: 'Unreadable seconds + skipped rescans',
+          period,
+        }),
+      );
+      alarm(
         `${prefix}-MalformedEvents`,
         `${sid}-malformed-events`,
         `Warning: source "${sid}" received events without an id or a parseable eventTime; they were quarantined under the "-malformed" prefix, not archived. Inspect them; report to Mimecast if it persists.`,
@@ -297,6 +318,12 @@ export class Monitoring extends Construct {
           ),
         ],
         right: per(CollectorMetric.GapSeconds, 'Sum'),
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Late-indexed events found by rescans (all / at the last rescan)',
+        left: per(CollectorMetric.LateEvents, 'Sum'),
+        right: per(CollectorMetric.LateEventsAtLastRescan, 'Sum'),
         width: 12,
       }),
       new cloudwatch.GraphWidget({

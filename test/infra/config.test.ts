@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type AppConfigInput, ConfigError, parseAppConfig } from '#lib/config.js';
-import { DEFAULT_CONFIG, EXISTING_SECRET_ARN } from './helpers.js';
+import {
+  buildStack,
+  collectorFunction,
+  DEFAULT_CONFIG,
+  EXISTING_SECRET_ARN,
+  environmentOf,
+} from './helpers.js';
 
 /** The problems a configuration is rejected with (fails the test if it is accepted). */
 function problemsOf(overrides: Record<string, unknown>): string[] {
@@ -140,6 +146,46 @@ describe('configuration', () => {
     const problems = problemsOf(overrides);
 
     expect(problems.some((p) => p.startsWith(`${path}:`))).toBe(true);
+  });
+
+  it('takes settle time and rescan ages for the stack, overridden per source, into each collector', () => {
+    // Act
+    const { template } = buildStack({
+      settleSeconds: 600,
+      rescanAfterSeconds: [1_800, 43_200],
+      sources: [{ id: 'eu' }, { id: 'us', settleSeconds: 120, rescanAfterSeconds: [] }],
+      freshnessThresholdMinutes: 60,
+    });
+
+    // Assess
+    const eu = environmentOf(collectorFunction(template, 'eu')[1]);
+    const us = environmentOf(collectorFunction(template, 'us')[1]);
+    expect([eu.SETTLE_SECONDS, eu.RESCAN_AFTER_SECONDS]).toEqual(['600', '1800,43200']);
+    expect([us.SETTLE_SECONDS, us.RESCAN_AFTER_SECONDS]).toEqual(['120', '']);
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['an age above 59 days', { rescanAfterSeconds: [60 * 86_400] }, 'rescanAfterSeconds'],
+    ['a fractional age', { rescanAfterSeconds: [1.5] }, 'rescanAfterSeconds'],
+    ['repeated ages', { rescanAfterSeconds: [3_600, 3_600] }, 'rescanAfterSeconds'],
+    ['six ages', { rescanAfterSeconds: [1, 2, 3, 4, 5, 6] }, 'rescanAfterSeconds'],
+    ['a negative settle time', { settleSeconds: -1 }, 'settleSeconds'],
+    [
+      'a source settle time above a day',
+      { sources: [{ id: 'eu', settleSeconds: 90_000 }] },
+      'sources[0].settleSeconds',
+    ],
+  ])('rejects %s', (_label, overrides, path) => {
+    const problems = problemsOf(overrides);
+    expect(problems.some((p) => p.startsWith(`${path}:`))).toBe(true);
+  });
+
+  it('asks for a freshness threshold above the longest settle time', () => {
+    const problems = problemsOf({
+      sources: [{ id: 'eu', settleSeconds: 3_600 }],
+      freshnessThresholdMinutes: 60,
+    });
+    expect(problems.some((p) => p.startsWith('freshnessThresholdMinutes:') && p.includes('70'))).toBe(true);
   });
 
   it('rejects unknown keys, so a typo is not silently ignored', () => {

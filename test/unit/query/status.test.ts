@@ -117,4 +117,45 @@ describe('backfillProgress', () => {
     expect(backfillProgress(from, from + 30 * DAY, NOW)).toBe(50);
     expect(backfillProgress(from, NOW + DAY, NOW)).toBe(100);
   });
+
+  it('shows merged gaps, unreadable ranges, rescans awaiting and late events with their totals', () => {
+    // Act
+    const status = describeSource(
+      'default',
+      state({
+        gaps: [
+          { start: '2025-11-01T00:00:00Z', end: '2025-11-01T00:10:00Z', recordedAt: 'r', reason: 'lost' },
+        ],
+        gapTotals: { count: 4, seconds: 900 },
+        unreadable: [
+          { start: '2026-01-30T10:00:00Z', end: '2026-01-30T10:00:01Z', recordedAt: 'r', reason: 'paging' },
+        ],
+        unreadableTotals: { count: 1, seconds: 1 },
+        rescan: [
+          {
+            start: Date.UTC(2026, 0, 31, 10) / 1000,
+            end: Date.UTC(2026, 0, 31, 10, 5) / 1000,
+            count: 3,
+            hash: 'h',
+            searchedAt: 0,
+          },
+        ],
+        lateMaxDelaySeconds: 2_400.4,
+        lastLateAt: '2026-01-31T11:00:00Z',
+        totals: { ...emptyTotals(), lateEvents: 17, rescans: 40, rescansSkipped: 2, windowSplits: 3 },
+      }),
+      NOW,
+    );
+
+    // Assess
+    expect(status).toMatchObject({
+      gaps: [{ start: '2025-11-01T00:00:00Z', end: '2025-11-01T00:10:00Z' }],
+      gapTotals: { count: 4, seconds: 900 },
+      unreadable: [{ start: '2026-01-30T10:00:00Z', end: '2026-01-30T10:00:01Z', reason: 'paging' }],
+      unreadableTotals: { count: 1, seconds: 1 },
+      rescans: { windowsAwaiting: 1, oldestAwaiting: '2026-01-31T10:00:00Z', completed: 40, skipped: 2 },
+      lateEvents: { total: 17, maxDelaySeconds: 2_400, lastFoundAt: '2026-01-31T11:00:00Z' },
+      totals: { windowSplits: 3 },
+    });
+  });
 });
