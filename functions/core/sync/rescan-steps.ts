@@ -14,10 +14,9 @@ import type { AuditRecord } from '#core/archive/record.js';
 import { ProtocolError } from '#core/mimecast/errors.js';
 import type { CursorChanges, RescanWindow } from '#core/ports.js';
 import { toIsoSeconds } from '#core/time.js';
-import { type DrainOutcome, drainSearch } from './drain.js';
+import type { DrainOutcome } from './drain.js';
 import { type Fingerprint, fingerprintOf, sameFingerprint } from './fingerprint.js';
 import { removeRange } from './ranges.js';
-import { WindowSearch } from './read-ahead.js';
 import { RescanCollector } from './rescan-collector.js';
 import { afterRescan, largestAge, planRescan, type RescanPlan, withoutWindows } from './rescan-plan.js';
 import type { RunContext } from './run-context.js';
@@ -105,36 +104,13 @@ export class RescanSteps {
       collectedAt: ctx.nowIso(),
       cap: ctx.settings.MAX_EVENTS_PER_WINDOW,
     });
-    ctx.phase = 'fetch';
-    ctx.deadline = ctx.fetchDeadline();
     const searchedAt = ctx.conservativeNowSec();
-    const search = new WindowSearch(
-      ctx.client,
-      startMs,
-      endMs,
-      ctx.settings.PAGE_SIZE,
-      ctx.deadline,
-      ctx.now(),
-    );
-    const tracker = {
-      kind: 'rescan' as const,
-      startedAt: ctx.now(),
-      pages: 0,
-      events: 0,
-      oldestMs: undefined,
-    };
-    ctx.drain = tracker;
     let outcome: DrainOutcome;
     try {
-      outcome = await drainSearch(search, collector, {
-        clock: ctx.deps.clock,
-        shareDeadline: ctx.shareDeadline(batch.length > 1),
-        tracker,
-        onPage: () => {
-          ctx.stats.pages += 1;
-        },
-        onEnd: (pages, ms) => ctx.notePaging(pages, ms),
-      });
+      ({ outcome } = await ctx.drainInto(ctx.search(startMs, endMs), collector, {
+        kind: 'rescan',
+        splittable: batch.length > 1,
+      }));
     } catch (err: unknown) {
       ctx.drain = undefined;
       if (err instanceof ProtocolError) return this.narrow(batch, `Mimecast's paging failed (${err.reason})`);
@@ -150,7 +126,6 @@ export class RescanSteps {
       }
       throw err;
     }
-    ctx.drain = undefined;
     if (outcome.kind === 'stopped') return this.narrow(batch, 'too slow to search in its share of the run');
 
     const merges: MergeResult[] = [];
@@ -243,34 +218,13 @@ export class RescanSteps {
       collectedAt: ctx.nowIso(),
       cap: Number.POSITIVE_INFINITY,
     });
-    ctx.phase = 'fetch';
-    ctx.deadline = ctx.fetchDeadline();
-    const search = new WindowSearch(
-      ctx.client,
-      window.start * 1000,
-      window.end * 1000,
-      ctx.settings.PAGE_SIZE,
-      ctx.deadline,
-      ctx.now(),
-    );
-    const tracker = {
-      kind: 'rescan' as const,
-      startedAt: ctx.now(),
-      pages: 0,
-      events: 0,
-      oldestMs: undefined,
-    };
     try {
-      await drainSearch(search, collector, {
-        clock: ctx.deps.clock,
-        shareDeadline: undefined,
-        tracker,
-        onPage: () => {
-          ctx.stats.pages += 1;
-        },
-        onEnd: (pages, ms) => ctx.notePaging(pages, ms),
+      await ctx.drainInto(ctx.search(window.start * 1000, window.end * 1000), collector, {
+        kind: 'rescan',
+        splittable: false,
       });
     } catch (err: unknown) {
+      ctx.drain = undefined;
       if (err instanceof ProtocolError) {
         await this.narrow([window], `Mimecast's paging failed (${err.reason})`);
         return undefined;

@@ -7,7 +7,9 @@
 import type { MimecastClient } from '#core/mimecast/types.js';
 import type { Clock, CursorChanges, CursorState, CursorStore, ObjectStore } from '#core/ports.js';
 import { toIsoSeconds } from '#core/time.js';
+import { type DrainOutcome, drainSearch, type PageSink } from './drain.js';
 import { type ClockView, effectiveFloor, horizonNow } from './plan.js';
+import { WindowSearch } from './read-ahead.js';
 import type { SyncSettings } from './settings.js';
 import type { SyncLogger, SyncMetrics } from './telemetry.js';
 
@@ -157,6 +159,47 @@ export class RunContext {
   /** Average time of one page in this run so far; `undefined` before the first page. */
   msPerPage(): number | undefined {
     return this.paging.pages === 0 ? undefined : this.paging.ms / this.paging.pages;
+  }
+
+  /** Starts a search of `[startMs, endMs]` with the run's page size, up to the run's deadline. */
+  search(startMs: number, endMs: number): WindowSearch {
+    this.phase = 'fetch';
+    this.deadline = this.fetchDeadline();
+    return new WindowSearch(this.client, startMs, endMs, this.settings.PAGE_SIZE, this.deadline, this.now());
+  }
+
+  /**
+   * Drains `search` into `sink` as the run's current drain: pages counted, time noted, and (when
+   * `splittable`) stopped at its share of the time left. On a throw `drain` is left set, so the
+   * engine can note on a pending window what the interrupted attempt saw; callers that handle the
+   * error themselves clear it.
+   */
+  async drainInto(
+    search: WindowSearch,
+    sink: PageSink,
+    what: { kind: DrainTracker['kind']; pending?: { start: string; end: string }; splittable: boolean },
+  ): Promise<{ outcome: DrainOutcome; elapsedMs: number }> {
+    this.phase = 'fetch';
+    const tracker: DrainTracker = {
+      kind: what.kind,
+      pending: what.pending,
+      startedAt: this.now(),
+      pages: 0,
+      events: 0,
+      oldestMs: undefined,
+    };
+    this.drain = tracker;
+    const outcome = await drainSearch(search, sink, {
+      clock: this.deps.clock,
+      shareDeadline: this.shareDeadline(what.splittable),
+      tracker,
+      onPage: () => {
+        this.stats.pages += 1;
+      },
+      onEnd: (pages, ms) => this.notePaging(pages, ms),
+    });
+    this.drain = undefined;
+    return { outcome, elapsedMs: this.now() - tracker.startedAt };
   }
 
   /** Guarded write of `changes`; the new state becomes the run's state. */

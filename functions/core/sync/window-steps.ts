@@ -14,7 +14,7 @@ import { FatalError, ProtocolError } from '#core/mimecast/errors.js';
 import type { CursorChanges, PendingWindow, RecordedGap } from '#core/ports.js';
 import { toCompactUtc, toIsoSeconds } from '#core/time.js';
 import { WindowBatch } from './batch.js';
-import { type DrainOutcome, drainSearch, splitSeconds } from './drain.js';
+import { type DrainOutcome, splitSeconds } from './drain.js';
 import { EMPTY_FINGERPRINT, fingerprintOf } from './fingerprint.js';
 import { alignedEnd, effectiveFloor, planWindow, type WindowPlan } from './plan.js';
 import { encodeQuarantine, quarantineKey, quarantinePrefix } from './quarantine.js';
@@ -145,29 +145,14 @@ export class WindowSteps {
     let searchedAtMs = ctx.now();
     let elapsedMs = 0;
     if (fetchStartMs < plan.endMs) {
-      ctx.phase = 'fetch';
-      ctx.deadline = ctx.fetchDeadline();
-      const search = this.takeReadAhead(fetchStartMs, plan.endMs) ?? this.newSearch(fetchStartMs, plan.endMs);
+      const search = this.takeReadAhead(fetchStartMs, plan.endMs) ?? ctx.search(fetchStartMs, plan.endMs);
       searchedAtMs = search.startedAtMs;
-      const tracker = {
-        kind: 'window' as const,
-        pending: { start: plan.pending.start, end: plan.pending.end },
-        startedAt: ctx.now(),
-        pages: 0,
-        events: 0,
-        oldestMs: undefined,
-      };
-      ctx.drain = tracker;
       try {
-        outcome = await drainSearch(search, batch, {
-          clock: ctx.deps.clock,
-          shareDeadline: ctx.shareDeadline(splittable),
-          tracker,
-          onPage: () => {
-            ctx.stats.pages += 1;
-          },
-          onEnd: (pages, ms) => ctx.notePaging(pages, ms),
-        });
+        ({ outcome, elapsedMs } = await ctx.drainInto(search, batch, {
+          kind: 'window',
+          pending: { start: plan.pending.start, end: plan.pending.end },
+          splittable,
+        }));
       } catch (err: unknown) {
         if (err instanceof ProtocolError) {
           ctx.drain = undefined;
@@ -180,8 +165,6 @@ export class WindowSteps {
         // Left in place: the engine notes on the pending window what this attempt saw.
         throw err;
       }
-      elapsedMs = ctx.now() - tracker.startedAt;
-      ctx.drain = undefined;
     }
 
     if (outcome.kind === 'stopped') {
@@ -422,11 +405,6 @@ export class WindowSteps {
       newlyLostSeconds: addedSeconds,
       reason: gap.reason,
     });
-  }
-
-  private newSearch(startMs: number, endMs: number): WindowSearch {
-    const { ctx } = this;
-    return new WindowSearch(ctx.client, startMs, endMs, ctx.settings.PAGE_SIZE, ctx.deadline, ctx.now());
   }
 
   private takeReadAhead(startMs: number, endMs: number): WindowSearch | undefined {
