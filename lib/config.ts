@@ -7,6 +7,12 @@
 // A namespace import lets esbuild tree-shake zod (`import { z }` pulls in all of it, ~360 KB).
 import * as z from 'zod';
 import { collectorEnvSchema, rescanAgesProblem } from '#core/config/env.js';
+import {
+  LAMBDA_ENVIRONMENT_LIMIT_BYTES,
+  MAX_SOURCES,
+  queryEnvironmentBytes,
+  RESOURCES_PER_SOURCE,
+} from './limits.js';
 
 /** The context key under which cdk.json holds the configuration. */
 export const CONFIG_CONTEXT_KEY = 'mimecastAuditLake';
@@ -184,7 +190,10 @@ export const appConfigSchema = z
     sources: z
       .array(sourceSchema)
       .min(1, 'configure at least one source')
-      .max(50, 'at most 50 sources (each is an Athena enum value and a set of alarms)')
+      .max(
+        MAX_SOURCES,
+        `at most ${MAX_SOURCES} sources: each adds ${RESOURCES_PER_SOURCE} CloudFormation resources (a stack holds 500)`,
+      )
       .superRefine((sources, ctx) => {
         const seen = new Set<string>();
         sources.forEach((s, i) => {
@@ -214,8 +223,39 @@ export const appConfigSchema = z
     /** Days an overwritten or deleted object version is kept before it is removed for good. */
     noncurrentVersionRetentionDays: z.number().int().min(1).max(3650).default(30),
     transitions: transitionsSchema.prefault({}),
-    /** E-mail address subscribed to the alarm topic (needs a one-time confirmation). */
+    /** E-mail address subscribed to the alarm topic (needs a one-time confirmation); shorthand for one `alarmEmails` entry. */
     alarmEmail: z.email('a valid e-mail address').optional(),
+    /** E-mail addresses subscribed to the alarm topic (each confirms once). */
+    alarmEmails: z.array(z.email('a valid e-mail address')).max(20).default([]),
+    /**
+     * An existing SNS topic for the alarms instead of the one the stack creates (its policy and
+     * key must let CloudWatch publish: see the deployment guide). No subscriptions are added to it.
+     */
+    alarmTopicArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'an SNS topic ARN')
+      .optional(),
+    /** The not-configured alarm fires once a source's secret has been empty this many hours. */
+    notConfiguredAlarmHours: z.number().int().min(1).max(720).default(24),
+    /**
+     * Reserved concurrency of each collector (opt-in). Unset by default: Lambda keeps at least 100
+     * of the account's concurrency unreserved, and new accounts may have a quota of only 10, so a
+     * reservation can make the deployment fail; the DynamoDB lease already keeps runs of one
+     * source from overlapping.
+     */
+    reservedConcurrency: z.number().int().min(1).max(1000).optional(),
+    /**
+     * S3 Object Lock (WORM) on the archive bucket: every object version is kept at least
+     * `retentionDays` in `mode` (GOVERNANCE: users with s3:BypassGovernanceRetention can still
+     * delete; COMPLIANCE: nobody, not even the root user, until the retention ends).
+     */
+    objectLock: z
+      .object({
+        mode: z.enum(['GOVERNANCE', 'COMPLIANCE']),
+        retentionDays: z.number().int().min(1).max(36_500),
+      })
+      .strict()
+      .optional(),
     /** Alarm when the newest archived event is older than this many minutes (or the collector stops reporting). */
     freshnessThresholdMinutes: z.number().int().min(15).max(10_080).default(60),
     /** Retention of the functions' logs and the API access logs. */
@@ -227,7 +267,44 @@ export const appConfigSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
-    const { retentionDays, transitions } = config;
+    const { retentionDays, transitions, objectLock } = config;
+    const environmentBytes = queryEnvironmentBytes(config);
+    if (environmentBytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sources'],
+        message: `the query function lists every source in its environment, which may hold ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes; these sources could need ${environmentBytes}: use fewer sources or shorter ids`,
+      });
+    }
+    if (objectLock !== undefined) {
+      // A locked version cannot be removed before its retention ends: rules that try would only
+      // pretend to delete (S3 keeps the version), so contradictions are refused up front.
+      if (config.noncurrentVersionRetentionDays < objectLock.retentionDays) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['noncurrentVersionRetentionDays'],
+          message: `must be at least objectLock.retentionDays (${objectLock.retentionDays}): locked versions cannot expire before their lock ends`,
+        });
+      }
+      if (retentionDays !== undefined && retentionDays < objectLock.retentionDays) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['retentionDays'],
+          message: `must be at least objectLock.retentionDays (${objectLock.retentionDays}): locked objects cannot be deleted before their lock ends`,
+        });
+      }
+    }
+    if (
+      config.alarmTopicArn !== undefined &&
+      (config.alarmEmail !== undefined || config.alarmEmails.length > 0)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alarmTopicArn'],
+        message:
+          'subscribe the e-mail addresses to your own topic: alarmEmail(s) only apply to the topic the stack creates',
+      });
+    }
     if (retentionDays !== undefined) {
       for (const key of ['infrequentAccessAfterDays', 'glacierInstantRetrievalAfterDays'] as const) {
         const days = transitions[key];
@@ -262,6 +339,13 @@ export type AppConfigInput = z.input<typeof appConfigSchema>;
 export type AppConfig = z.output<typeof appConfigSchema>;
 /** One validated source. */
 export type SourceSettings = AppConfig['sources'][number];
+
+/** Every address to subscribe to the created alarm topic (`alarmEmail` and `alarmEmails`, each once). */
+export function alarmEmailsOf(config: Pick<AppConfig, 'alarmEmail' | 'alarmEmails'>): string[] {
+  return [
+    ...new Set([...(config.alarmEmail === undefined ? [] : [config.alarmEmail]), ...config.alarmEmails]),
+  ];
+}
 
 /** Thrown for an invalid configuration; `message` lists every problem, one per line. */
 export class ConfigError extends Error {

@@ -5,7 +5,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import type { AppConfig } from './config.js';
+import { type AppConfig, alarmEmailsOf } from './config.js';
 import { AuditAthena } from './constructs/athena.js';
 import { SourceCollector } from './constructs/collector.js';
 import { StackKey } from './constructs/encryption.js';
@@ -52,6 +52,7 @@ export class MimecastAuditLakeStack extends Stack {
           rescanAfterSeconds: source.rescanAfterSeconds ?? config.rescanAfterSeconds,
           scheduleMinutes: config.scheduleMinutes,
           logRetention,
+          reservedConcurrency: config.reservedConcurrency,
         }),
     );
 
@@ -80,7 +81,9 @@ export class MimecastAuditLakeStack extends Stack {
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       key: this.stackKey.key,
-      alarmEmail: config.alarmEmail,
+      alarmEmails: alarmEmailsOf(config),
+      alarmTopicArn: config.alarmTopicArn,
+      notConfiguredAlarmHours: config.notConfiguredAlarmHours,
       sources: this.collectors.map((c) => ({
         sourceId: c.sourceId,
         function: c.function,

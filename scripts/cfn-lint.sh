@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Synthesizes the CDK app (default configuration, and a full one: several sources, an existing
-# secret, JWT auth, e-mail, lifecycle) and runs cfn-lint on the templates when it is installed.
+# secret, JWT auth, e-mail, lifecycle, Object Lock, reserved concurrency, per-source rescans) and
+# runs cfn-lint on the templates when it is installed.
 # Fails on cfn-lint errors only; warnings and informational findings are printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,12 +18,16 @@ trap 'rm -rf "$work"' EXIT
 full='{
   "stackName": "MimecastAuditLakeFull",
   "sources": [
-    { "id": "eu" },
+    { "id": "eu", "settleSeconds": 600, "rescanAfterSeconds": [] },
     { "id": "us", "secretArn": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:mimecast/us-AbCdEf",
       "secretKmsKeyArn": "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab" }
   ],
-  "alarmEmail": "soc@example.com",
+  "alarmEmails": ["soc@example.com", "oncall@example.com"],
   "retentionDays": 2555,
+  "noncurrentVersionRetentionDays": 400,
+  "objectLock": { "mode": "COMPLIANCE", "retentionDays": 365 },
+  "reservedConcurrency": 1,
+  "rescanAfterSeconds": [1800, 43200],
   "transitions": { "infrequentAccessAfterDays": 30, "glacierInstantRetrievalAfterDays": 90 },
   "api": { "authMode": "jwt", "jwt": { "issuer": "https://idp.example.com/", "audience": ["audit-api"] } }
 }'

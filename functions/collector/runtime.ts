@@ -7,14 +7,15 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { S3ObjectStore } from '#core/archive/s3-object-store.js';
 import { awsClientConfig, worstCaseCallMs } from '#core/aws-clients.js';
 import { type CollectorConfig, collectorEnvSchema, parseEnvironment } from '#core/config/env.js';
 import { DynamoCursorStore } from '#core/cursor/dynamo-cursor-store.js';
-import { ConfigurationError, createMimecastClient } from '#core/mimecast/index.js';
+import { createMimecastClient } from '#core/mimecast/index.js';
 import type { RetryWait } from '#core/mimecast/types.js';
 import type { CursorStore, ObjectStore } from '#core/ports.js';
+import { readSecretText } from '#core/secrets.js';
 import { MimecastSession } from './mimecast-session.js';
 
 /** The per-container pieces the handler runs the engine with. */
@@ -31,35 +32,6 @@ export interface RuntimeHooks {
   instrument?: <T>(client: T) => T;
   /** Called before every Mimecast retry wait. */
   onWait?: (wait: RetryWait) => void;
-}
-
-/** A secret that could not be read (missing, no access, network). The message names the secret id, never its value. */
-export class SecretReadError extends Error {
-  constructor(message: string, cause: unknown) {
-    super(message, { cause });
-    this.name = 'SecretReadError';
-  }
-}
-
-/** Reads the Mimecast secret's text from Secrets Manager. */
-export async function readSecretString(client: SecretsManagerClient, secretId: string): Promise<string> {
-  let value: string | undefined;
-  try {
-    const answer = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-    value = answer.SecretString;
-  } catch (err: unknown) {
-    const name = err instanceof Error ? err.name : 'unknown error';
-    throw new SecretReadError(
-      `Could not read the Mimecast secret ${secretId} (MIMECAST_SECRET_ID): ${name}`,
-      err,
-    );
-  }
-  if (value === undefined) {
-    throw new ConfigurationError(
-      `Invalid Mimecast secret: ${secretId} has no SecretString (binary secrets are not supported)`,
-    );
-  }
-  return value;
 }
 
 /**
@@ -94,7 +66,7 @@ export function createCollectorRuntime(
   const dynamodb = instrument(new DynamoDBClient(awsClientConfig(config)));
   const secrets = instrument(new SecretsManagerClient(awsClientConfig(config)));
   const session = new MimecastSession(
-    () => readSecretString(secrets, config.MIMECAST_SECRET_ID),
+    () => readSecretText(secrets, config.MIMECAST_SECRET_ID),
     (secret) =>
       createMimecastClient(secret, {
         requestTimeoutMs: config.REQUEST_TIMEOUT_MS,

@@ -41,6 +41,12 @@ export const CollectorMetric = {
   RescansSkipped: 'RescansSkipped',
   /** Pending windows split into smaller ones (too dense, too slow, interrupted, unreadable paging). Count. */
   WindowSplits: 'WindowSplits',
+  /** Runs that found the source's secret holding no credentials yet (a clean stop). Count. */
+  NotConfigured: 'NotConfigured',
+  /** How long the source's secret has held no credentials, in seconds (one alarm watches every source's). */
+  NotConfiguredSeconds: 'NotConfiguredSeconds',
+  /** Runs that failed on the secret itself: unreadable, or present but malformed (needs a human). Count. */
+  SecretFailures: 'SecretFailures',
   /** Authentication (401/403) failures: needs new credentials. Count. */
   AuthFailures: 'AuthFailures',
   /** API 1.0 binding expired (418): needs new keys. Count. */

@@ -142,6 +142,8 @@ export interface CursorState {
   lastLateAt?: string | undefined;
   /** Mimecast's clock minus ours (ms), as last estimated from its Date headers. */
   clockOffsetMs?: number | undefined;
+  /** Since when the source's secret has held no credentials (cleared by the next commit). */
+  notConfiguredSince?: string | undefined;
   updatedAt?: string | undefined;
 }
 
@@ -164,6 +166,7 @@ export type CursorChanges = Partial<
     | 'lateMaxDelaySeconds'
     | 'lastLateAt'
     | 'clockOffsetMs'
+    | 'notConfiguredSince'
   >
 >;
 

@@ -3,15 +3,16 @@
  * SDK's default chains (region, credentials, and `AWS_ENDPOINT_URL_*` endpoint overrides, which
  * is how `npm start` and the integration tests reach the local stand-ins, with no special code)
  * and the collector's timeouts and attempts (AWS_CONNECT_TIMEOUT_MS, AWS_REQUEST_TIMEOUT_MS,
- * AWS_MAX_ATTEMPTS), the DynamoDB cursor store and the real Mimecast client.
+ * AWS_MAX_ATTEMPTS), a read-only cursor reader and the real Mimecast client.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { awsClientConfig } from '#core/aws-clients.js';
 import type { QueryConfig } from '#core/config/env.js';
-import { DynamoCursorStore } from '#core/cursor/dynamo-cursor-store.js';
+import { DynamoCursorReader } from '#core/cursor/dynamo-cursor-reader.js';
 import { createMimecastClient } from '#core/mimecast/index.js';
 import { type Clock, systemClock } from '#core/ports.js';
+import { readSecretText } from '#core/secrets.js';
 import { createQueryApp, type QueryApp, type QueryTelemetry } from './lib/app.js';
 import type { SecretReader } from './lib/sources.js';
 
@@ -23,17 +24,9 @@ export interface QueryRuntimeOptions {
   instrument?: (<T extends object>(client: T) => T) | undefined;
 }
 
-/** A secret's SecretString; a binary-only secret is reported by name, like an SDK error. */
+/** A secret's SecretString (core/secrets.ts: an empty secret is SecretNotConfiguredError). */
 export function secretsManagerReader(client: SecretsManagerClient): SecretReader {
-  return async (secretId) => {
-    const answer = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-    if (typeof answer.SecretString !== 'string') {
-      const error = new Error('the secret has no SecretString');
-      error.name = 'SecretHasNoString';
-      throw error;
-    }
-    return answer.SecretString;
-  };
+  return (secretId) => readSecretText(client, secretId);
 }
 
 /** Builds the core with real AWS clients and the real Mimecast client. */
@@ -46,7 +39,7 @@ export function buildQueryApp(config: QueryConfig, options: QueryRuntimeOptions)
   return createQueryApp({
     config,
     clock,
-    cursorStore: new DynamoCursorStore(dynamodb, config.CURSOR_TABLE_NAME),
+    cursorStore: new DynamoCursorReader(dynamodb, config.CURSOR_TABLE_NAME),
     readSecret: secretsManagerReader(secrets),
     createClient: (secret) =>
       createMimecastClient(secret, {

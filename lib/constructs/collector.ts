@@ -39,39 +39,21 @@ export const COLLECTOR_MEMORY_MB = 1024;
 
 /**
  * Failed runs are not retried by Lambda: the next scheduled run (minutes later) redoes the
- * pending window from the cursor anyway, and credential failures would only fail again.
- * The failure goes straight to the dead-letter queue, which is alarmed.
+ * pending window from the cursor anyway, and credential failures would only fail again. Each
+ * failed run is metered (RunFailures) and alarmed from there; it is not also sent to the
+ * dead-letter queue, which would only page twice for the same failure.
  */
 export const COLLECTOR_RETRY_ATTEMPTS = 0;
 
 /**
- * Reserved concurrency 1 means an invocation arriving while a run is still going (a long
- * backfill run spans several schedule ticks) is throttled and requeued by Lambda until the run
- * ends. Six hours (Lambda's maximum) keeps those ticks rather than discarding them; one still
- * waiting after that means the collector has been busy or stuck for hours and lands in the
- * alarmed dead-letter queue.
+ * An invocation Lambda cannot start at once (the account's concurrency is exhausted) waits in
+ * Lambda's queue; after this long it is dropped: the next tick's run does the same work, and a
+ * collector that stops running altogether trips the freshness alarm.
  */
-export const COLLECTOR_MAX_EVENT_AGE = Duration.hours(6);
+export const COLLECTOR_MAX_EVENT_AGE = Duration.hours(1);
 
 /** How long failed invocations stay in the dead-letter queue for inspection (SQS maximum). */
 export const DEAD_LETTER_RETENTION = Duration.days(14);
-
-/** Async-invocation failure destination that grants exactly SendMessage plus the key use SQS needs. */
-class EncryptedQueueDestination implements lambda.IDestination {
-  constructor(
-    private readonly queue: sqs.IQueue,
-    private readonly stackKey: StackKey,
-  ) {}
-
-  /** Grants the function's role SendMessage on the queue and key use via SQS; returns the queue ARN. */
-  bind(_scope: Construct, fn: lambda.IFunction): lambda.DestinationConfig {
-    fn.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }),
-    );
-    this.stackKey.grantVia(fn, ['kms:GenerateDataKey', 'kms:Decrypt'], ['sqs']);
-    return { destination: this.queue.queueArn };
-  }
-}
 
 /** Props of a SourceCollector. */
 export interface SourceCollectorProps {
@@ -87,6 +69,8 @@ export interface SourceCollectorProps {
   rescanAfterSeconds: readonly number[];
   scheduleMinutes: number;
   logRetention: logs.RetentionDays;
+  /** Opt-in reserved concurrency (none by default: see AppConfig.reservedConcurrency). */
+  reservedConcurrency?: number | undefined;
 }
 
 /** Secret, function, dead-letter queue and schedule of one source. */
@@ -142,11 +126,12 @@ export class SourceCollector extends Construct {
       memorySize: COLLECTOR_MEMORY_MB,
       timeout: COLLECTOR_TIMEOUT,
       logRetention: props.logRetention,
-      // One run per source at a time; the cursor lease guards the same thing at the data level.
-      reservedConcurrentExecutions: 1,
+      // No reservation unless asked for: the DynamoDB lease already keeps runs of one source
+      // from overlapping (a second one ends with lease_held), and a reservation can make the
+      // deployment fail on accounts with a small concurrency quota (README: quotas).
+      reservedConcurrentExecutions: props.reservedConcurrency,
       retryAttempts: COLLECTOR_RETRY_ATTEMPTS,
       maxEventAge: COLLECTOR_MAX_EVENT_AGE,
-      onFailure: new EncryptedQueueDestination(this.deadLetterQueue, stackKey),
     });
     this.grantCollectorAccess(props);
     acknowledgeFunctionBaseline(this.function);
@@ -206,27 +191,32 @@ export class SourceCollector extends Construct {
         conditions: { StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}/*`) } },
       }),
     );
+    // The cursor store reads its item (GetItem) and changes it with conditional UpdateItem only.
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'OwnCursorItemOnly',
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
         resources: [cursorTable.tableArn],
         conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [cursorKey(source.id)] } },
       }),
     );
+    // DescribeSecret tells a secret created without a value (not configured yet) from a missing one.
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'ReadOwnSecretOnly',
-        actions: ['secretsmanager:GetSecretValue'],
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
         resources: [this.secret.secretArn],
       }),
     );
-    // Writing SSE-KMS objects and cursor items needs data keys; reading the cursor and secret needs Decrypt.
+    // Writing SSE-KMS objects needs data keys, reading them back Decrypt; DynamoDB's customer-managed
+    // key use for item reads and writes; reading the secret needs Decrypt only.
+    stackKey.grantVia(role, ['kms:Decrypt', 'kms:GenerateDataKey'], ['s3']);
     stackKey.grantVia(
       role,
       ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
-      ['s3', 'dynamodb', 'secretsmanager'],
+      ['dynamodb'],
     );
+    stackKey.grantVia(role, ['kms:Decrypt'], ['secretsmanager']);
     if (source.secretKmsKeyArn) grantForeignSecretKey(role, source.secretKmsKeyArn);
 
     const finding = `Resource::<${Stack.of(this).getLogicalId(archiveBucket.node.defaultChild as s3.CfnBucket)}.Arn>`;

@@ -25,17 +25,8 @@ export class StackKey extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
       pendingWindow: Duration.days(30),
     });
-    // CloudWatch alarms publish to the KMS-encrypted SNS topic as the CloudWatch service, so the
-    // key policy (not an IAM role) must let it create data keys; limited to this account's alarms.
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublishToEncryptedTopic',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
-      }),
-    );
+    // CloudWatch's use of the key (for the alarm topic) is granted where the topic is made:
+    // Monitoring, which knows the alarms' names for the aws:SourceArn condition.
   }
 
   /**

@@ -13,7 +13,7 @@ import type { AppConfig } from '../config.js';
 /** Settings the lake needs from the configuration. */
 export type LakeSettings = Pick<
   AppConfig,
-  'retentionDays' | 'transitions' | 'noncurrentVersionRetentionDays' | 'accessLogRetentionDays'
+  'retentionDays' | 'transitions' | 'noncurrentVersionRetentionDays' | 'accessLogRetentionDays' | 'objectLock'
 >;
 
 /** Private, TLS-only, owner-enforced: the baseline every bucket of the stack shares. */
@@ -62,6 +62,27 @@ export function archiveLifecycleRules(settings: LakeSettings): s3.LifecycleRule[
   return rules;
 }
 
+/**
+ * S3 Object Lock with a default retention on the (already versioned) archive bucket. Set
+ * through ObjectLockConfiguration only, whose change CloudFormation applies without replacing
+ * the bucket ("Update requires: No interruption",
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-objectlockconfiguration.html),
+ * so it can be turned on for an existing deployment: S3 allows Object Lock on existing versioned
+ * buckets (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-configure.html).
+ * It cannot be turned off again. Every version the collector writes is then kept for the
+ * retention: a redone window writes a new version and a split removes old keys with delete
+ * markers, both allowed under either mode; the locked versions stay. Uploads to a bucket with a
+ * default retention must carry a checksum, which the SDK adds by default (the collector does not
+ * turn that off on Lambda; only the local stand-in needs it off).
+ */
+function applyObjectLock(bucket: s3.Bucket, lock: NonNullable<LakeSettings['objectLock']>): void {
+  const cfn = bucket.node.defaultChild as s3.CfnBucket;
+  cfn.objectLockConfiguration = {
+    objectLockEnabled: 'Enabled',
+    rule: { defaultRetention: { mode: lock.mode, days: lock.retentionDays } },
+  };
+}
+
 /** Archive bucket, access-log bucket and cursor table. */
 export class Lake extends Construct {
   /** gzip NDJSON archive: `<prefix>/source=<id>/dt=<day>/<window>.ndjson.gz`. */
@@ -104,6 +125,8 @@ export class Lake extends Construct {
       serverAccessLogsBucket: this.accessLogsBucket,
       serverAccessLogsPrefix: 'archive/',
     });
+
+    if (settings.objectLock) applyObjectLock(this.archiveBucket, settings.objectLock);
 
     this.cursorTable = new dynamodb.Table(this, 'CursorTable', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },

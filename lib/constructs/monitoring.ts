@@ -5,10 +5,11 @@
  * functions emit with, so an alarm cannot watch a metric nobody emits.
  */
 
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -26,11 +27,16 @@ export interface MonitoredSource {
 
 /** Props of the Monitoring construct. */
 export interface MonitoringProps {
+  /** The stack key: the created topic is encrypted with it. */
   key: kms.IKey;
-  alarmEmail?: string | undefined;
+  /** Subscribed to the created topic (each confirms once). */
+  alarmEmails: readonly string[];
+  /** An existing topic to notify instead of creating one. */
+  alarmTopicArn?: string | undefined;
   sources: MonitoredSource[];
   scheduleMinutes: number;
   freshnessThresholdMinutes: number;
+  notConfiguredAlarmHours: number;
   queryFunction: lambda.IFunction;
   httpApi: apigwv2.IHttpApi;
 }
@@ -40,6 +46,13 @@ export const THROTTLING_PERIODS = 3;
 
 /** API 5xx responses per 5 minutes that page someone (a single upstream hiccup does not). */
 export const API_5XX_THRESHOLD = 5;
+
+/** Failed runs page when they happen in this many of the last COLLECTOR_ERROR_PERIODS periods (one the next run repairs does not). */
+export const COLLECTOR_ERROR_DATAPOINTS = 2;
+export const COLLECTOR_ERROR_PERIODS = 3;
+
+/** CloudWatch accepts at most this many alarms in one alarm-status widget. */
+export const ALARMS_PER_STATUS_WIDGET = 100;
 
 /** The alarm kinds created per source; the name suffix is `<source>-<kind>`. */
 export const SOURCE_ALARM_KINDS = [
@@ -52,6 +65,9 @@ export const SOURCE_ALARM_KINDS = [
   'incomplete',
   'malformed-events',
 ] as const;
+
+/** Alarms created once per stack (they watch every source at once); the name suffix is the kind. */
+export const STACK_ALARM_KINDS = ['not-configured', 'query-api-errors', 'query-api-5xx'] as const;
 
 /**
  * A collector metric of one source. CloudWatch matches a metric's whole dimension set; the
@@ -72,22 +88,27 @@ export function collectorMetric(
   });
 }
 
+/** The `aws:SourceArn` pattern matching every alarm of the stack (their names all start with the stack name). */
+export function stackAlarmArnPattern(stackName: string): string {
+  return `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:${stackName}-*`;
+}
+
 /** SNS topic, alarms and dashboard. */
 export class Monitoring extends Construct {
-  readonly topic: sns.Topic;
+  /** Where the alarms notify (created, or the configured existing topic). */
+  readonly topic: sns.ITopic;
+  /** True when the stack created the topic. */
+  readonly topicCreated: boolean;
   readonly dashboard: cloudwatch.Dashboard;
   readonly alarms: cloudwatch.Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
     const stackName = Stack.of(this).stackName;
-
-    this.topic = new sns.Topic(this, 'AlarmTopic', {
-      displayName: 'Mimecast audit lake alarms',
-      masterKey: props.key,
-      enforceSSL: true,
-    });
-    if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    this.topicCreated = props.alarmTopicArn === undefined;
+    this.topic = props.alarmTopicArn
+      ? sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn)
+      : this.createTopic(stackName, props);
     const notify = new actions.SnsAction(this.topic);
 
     // One period per schedule tick (at least 5 minutes) so a healthy collector reports in every period.
@@ -110,38 +131,55 @@ export class Monitoring extends Construct {
       this.alarms.push(created);
       return created;
     };
+    const once = {
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    } as const;
 
     for (const source of props.sources) {
       const sid = source.sourceId;
       const prefix = `Source-${sid}`;
+      const sum = (name: (typeof CollectorMetric)[keyof typeof CollectorMetric]) =>
+        collectorMetric(name, sid, 'Sum', period);
       alarm(
         `${prefix}-CollectorErrors`,
         `${sid}-collector-errors`,
-        `Collector run of source "${sid}" failed. Look at the function's logs (lastError also shows in GET /v1/status); the next run retries the pending window.`,
+        `Runs of the collector of source "${sid}" failed in ${COLLECTOR_ERROR_DATAPOINTS} of the last ${COLLECTOR_ERROR_PERIODS} periods (credential failures alarm apart, at once). See lastError in GET /v1/status and the function's logs; every run retries the pending window. Clears when runs succeed again.`,
         {
           threshold: 1,
-          evaluationPeriods: 1,
+          evaluationPeriods: COLLECTOR_ERROR_PERIODS,
+          datapointsToAlarm: COLLECTOR_ERROR_DATAPOINTS,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         },
-        source.function.metricErrors({ period, statistic: 'Sum' }),
+        new cloudwatch.MathExpression({
+          expression: 'FILL(failures, 0) - FILL(auth, 0) - FILL(binding, 0) - FILL(secret, 0)',
+          usingMetrics: {
+            failures: sum(CollectorMetric.RunFailures),
+            auth: sum(CollectorMetric.AuthFailures),
+            binding: sum(CollectorMetric.BindingExpired),
+            secret: sum(CollectorMetric.SecretFailures),
+          },
+          label: 'Failed runs (not credentials)',
+          period,
+        }),
       );
       alarm(
         `${prefix}-DeadLetters`,
         `${sid}-dead-letters`,
-        `An invocation of the collector of source "${sid}" was dropped into its dead-letter queue (failed run, schedule delivery failure, or stuck for 6 hours). Inspect the message, fix the cause, then purge the queue.`,
-        {
-          threshold: 1,
-          evaluationPeriods: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        },
-        source.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+        `EventBridge Scheduler could not deliver a scheduled run of the collector of source "${sid}" to Lambda (the message is in the source's dead-letter queue). Look at the message's error attributes (permissions, a deleted function); runs are not happening. Clears in the next period without new messages; purge the queue after fixing the cause.`,
+        { threshold: 1, ...once },
+        // New messages, not depth: depth stays up until someone purges the queue and would hide
+        // every later failure. The queue's only senders (the scheduler's delivery) call
+        // SendMessage, which NumberOfMessagesSent counts
+        // (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html).
+        source.deadLetterQueue.metric('NumberOfMessagesSent', { period, statistic: 'Sum' }),
       );
       alarm(
         `${prefix}-Freshness`,
         `${sid}-freshness`,
-        `Archive of source "${sid}" is more than ${props.freshnessThresholdMinutes} minutes behind, or the collector stopped reporting. Expected during the first backfill; otherwise check the other alarms and the function's logs.`,
+        `Archive of source "${sid}" is more than ${props.freshnessThresholdMinutes} minutes behind, or the collector stopped reporting. Expected during the first backfill; otherwise check the other alarms and the function's logs. Quiet while the source is not configured yet (see the not-configured alarm). Clears when the collector has caught up.`,
         {
           threshold: props.freshnessThresholdMinutes * 60,
           // Three periods in a row: one late run does not page, a stopped collector does.
@@ -151,32 +189,37 @@ export class Monitoring extends Construct {
           // No data means the collector is not running (or not reporting): that is the failure to catch.
           treatMissingData: cloudwatch.TreatMissingData.BREACHING,
         },
-        collectorMetric(CollectorMetric.LagSeconds, sid, 'Maximum', period),
+        new cloudwatch.MathExpression({
+          // Not configured yet: there is nothing to be fresh about. No report at all: breaching.
+          expression: `IF(FILL(unconfigured, 0) > 0, 0, FILL(lag, ${props.freshnessThresholdMinutes * 60 + 1}))`,
+          usingMetrics: {
+            lag: collectorMetric(CollectorMetric.LagSeconds, sid, 'Maximum', period),
+            unconfigured: sum(CollectorMetric.NotConfigured),
+          },
+          label: 'Lag (seconds)',
+          period,
+        }),
       );
       alarm(
         `${prefix}-Credentials`,
         `${sid}-credentials`,
-        `Mimecast rejected the credentials of source "${sid}" (401/403) or the API 1.0 binding expired (418). Issue new credentials in Mimecast and put them into the source's secret.`,
-        {
-          threshold: 1,
-          evaluationPeriods: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        },
+        `The credentials of source "${sid}" do not work: Mimecast rejected them (401/403), the API 1.0 binding expired (418), or the secret cannot be read or is malformed (the run's lastError names the field or the reason, never a value). Issue or fix the credentials and put them into the source's secret; the next run uses them. Clears after a period without such failures.`,
+        { threshold: 1, ...once },
         new cloudwatch.MathExpression({
-          expression: 'FILL(auth, 0) + FILL(binding, 0)',
+          expression: 'FILL(auth, 0) + FILL(binding, 0) + FILL(secret, 0)',
           usingMetrics: {
-            auth: collectorMetric(CollectorMetric.AuthFailures, sid, 'Sum', period),
-            binding: collectorMetric(CollectorMetric.BindingExpired, sid, 'Sum', period),
+            auth: sum(CollectorMetric.AuthFailures),
+            binding: sum(CollectorMetric.BindingExpired),
+            secret: sum(CollectorMetric.SecretFailures),
           },
-          label: 'Authentication failures + expired bindings',
+          label: 'Credential failures',
           period,
         }),
       );
       alarm(
         `${prefix}-Throttling`,
         `${sid}-throttling`,
-        `Runs of source "${sid}" keep ending early because Mimecast throttles (429) for ${THROTTLING_PERIODS} periods in a row. Check other consumers of the same Mimecast API application/user, or lengthen scheduleMinutes.`,
+        `Runs of source "${sid}" keep ending early because Mimecast throttles (429) for ${THROTTLING_PERIODS} periods in a row. Check other consumers of the same Mimecast API application/user, or lengthen scheduleMinutes. Clears after a period without such a stop.`,
         {
           threshold: 1,
           evaluationPeriods: THROTTLING_PERIODS,
@@ -184,35 +227,25 @@ export class Monitoring extends Construct {
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         },
-        collectorMetric(CollectorMetric.ThrottledStops, sid, 'Sum', period),
+        sum(CollectorMetric.ThrottledStops),
       );
       alarm(
         `${prefix}-Gap`,
         `${sid}-gap`,
-        `Source "${sid}" skipped history that fell out of Mimecast's 60 days (the collector was down too long). The range is recorded on the cursor (GET /v1/status); it cannot be collected any more.`,
-        {
-          threshold: 0,
-          evaluationPeriods: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        },
-        collectorMetric(CollectorMetric.GapSeconds, sid, 'Sum', period),
+        `Source "${sid}" skipped history that fell out of Mimecast's 60 days (the collector was down too long). The range is recorded on the cursor (GET /v1/status); it cannot be collected any more. Clears in the next period.`,
+        { ...once, threshold: 0, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD },
+        sum(CollectorMetric.GapSeconds),
       );
       alarm(
         `${prefix}-Incomplete`,
         `${sid}-incomplete`,
-        `Source "${sid}" has history it could not read or re-check: Mimecast would not page through some seconds however narrowly they were searched (recorded as unreadable), or a window's due rescan for late events could not be made. GET /v1/status lists the unreadable ranges and the skipped rescans; the runbook says what to do.`,
-        {
-          threshold: 0,
-          evaluationPeriods: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        },
+        `Source "${sid}" has history it could not read or re-check: Mimecast would not page through some seconds however narrowly they were searched (recorded as unreadable), or a window's due rescan for late events could not be made. GET /v1/status lists the unreadable ranges and the skipped rescans; the runbook says what to do. Clears in the next period.`,
+        { ...once, threshold: 0, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD },
         new cloudwatch.MathExpression({
           expression: 'FILL(unreadable, 0) + FILL(skipped, 0)',
           usingMetrics: {
-            unreadable: collectorMetric(CollectorMetric.UnreadableSeconds, sid, 'Sum', period),
-            skipped: collectorMetric(CollectorMetric.RescansSkipped, sid, 'Sum', period),
+            unreadable: sum(CollectorMetric.UnreadableSeconds),
+            skipped: sum(CollectorMetric.RescansSkipped),
           },
           label: 'Unreadable seconds + skipped rescans',
           period,
@@ -221,44 +254,93 @@ export class Monitoring extends Construct {
       alarm(
         `${prefix}-MalformedEvents`,
         `${sid}-malformed-events`,
-        `Warning: source "${sid}" received events without an id or a parseable eventTime; they were quarantined under the "-malformed" prefix, not archived. Inspect them; report to Mimecast if it persists.`,
-        {
-          threshold: 0,
-          evaluationPeriods: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        },
-        collectorMetric(CollectorMetric.MalformedEvents, sid, 'Sum', period),
+        `Warning: source "${sid}" received events without an id or a parseable eventTime; they were quarantined under the "-malformed" prefix, not archived. Inspect them; report to Mimecast if it persists. Clears in the next period.`,
+        { ...once, threshold: 0, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD },
+        sum(CollectorMetric.MalformedEvents),
       );
     }
+
+    // One alarm for every source: a Metrics Insights query grouped by source, so each source is a
+    // contributor of its own and the notification names it
+    // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Create_Metrics_Insights_Alarm.html).
+    // Such alarms may look back at most 3 hours, so the collector reports how long the source has
+    // been unconfigured instead of the alarm counting hours of "not configured" runs.
+    const notConfiguredPeriod = Duration.minutes(15);
+    alarm(
+      'NotConfigured',
+      'not-configured',
+      `A source has had no Mimecast credentials in its secret for more than ${props.notConfiguredAlarmHours} hours (the notification names it; GET /v1/status shows not_configured). Put the credentials into the source's secret (deployment guide: "Fill in the Mimecast credentials"); the next run starts collecting. Clears once the source runs configured.`,
+      {
+        threshold: props.notConfiguredAlarmHours * 3600,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      },
+      new cloudwatch.MathExpression({
+        expression: `SELECT MAX(${CollectorMetric.NotConfiguredSeconds}) FROM SCHEMA("${METRICS_NAMESPACE}", ${SOURCE_DIMENSION}) GROUP BY ${SOURCE_DIMENSION}`,
+        usingMetrics: {},
+        label: 'Seconds without credentials',
+        period: notConfiguredPeriod,
+      }),
+    );
 
     const apiPeriod = Duration.minutes(5);
     alarm(
       'QueryFunctionErrors',
       'query-api-errors',
-      'The query API function threw (an unhandled error, i.e. a bug or a misconfiguration). See its logs by request id.',
-      {
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      },
+      'The query API function threw (an unhandled error, i.e. a bug or a misconfiguration). See its logs by request id. Clears after 5 minutes without one.',
+      { threshold: 1, ...once },
       props.queryFunction.metricErrors({ period: apiPeriod, statistic: 'Sum' }),
     );
     alarm(
       'Api5xx',
       'query-api-5xx',
-      `The query API answered at least ${API_5XX_THRESHOLD} 5xx responses in 5 minutes (Mimecast failing or unreachable, or the function failing). See the API access logs and the function's logs.`,
-      {
-        threshold: API_5XX_THRESHOLD,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      },
+      `The query API answered at least ${API_5XX_THRESHOLD} 5xx responses in 5 minutes (Mimecast failing or unreachable, or the function failing). See the API access logs and the function's logs. Clears after 5 quieter minutes.`,
+      { threshold: API_5XX_THRESHOLD, ...once },
       props.httpApi.metricServerError({ period: apiPeriod, statistic: 'Sum' }),
     );
 
     this.dashboard = this.buildDashboard(stackName, props, period);
+  }
+
+  /**
+   * The encrypted alarm topic. Its policy must allow CloudWatch to publish: a topic policy
+   * replaces the default one, so the TLS-only Deny alone would leave CloudWatch unauthorized
+   * (AWS Knowledge Center "cloudwatch-receive-sns-for-alarm-trigger"). Both the topic policy and
+   * the key policy limit CloudWatch to this account's alarms of this stack (aws:SourceAccount,
+   * aws:SourceArn), against the confused deputy
+   * (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+   */
+  private createTopic(stackName: string, props: MonitoringProps): sns.Topic {
+    const topic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: 'Mimecast audit lake alarms',
+      masterKey: props.key,
+      enforceSSL: true,
+    });
+    const fromOurAlarms = {
+      StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+      ArnLike: { 'aws:SourceArn': stackAlarmArnPattern(stackName) },
+    };
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowThisStacksAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: fromOurAlarms,
+      }),
+    );
+    props.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowThisStacksAlarmsToPublishToTheEncryptedTopic',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: fromOurAlarms,
+      }),
+    );
+    for (const email of props.alarmEmails) topic.addSubscription(new subscriptions.EmailSubscription(email));
+    return topic;
   }
 
   private buildDashboard(stackName: string, props: MonitoringProps, period: Duration): cloudwatch.Dashboard {
@@ -327,13 +409,9 @@ export class Monitoring extends Construct {
         width: 12,
       }),
       new cloudwatch.GraphWidget({
-        title: 'Dead-letter queue depth',
+        title: 'Scheduler deliveries dead-lettered (new messages)',
         left: props.sources.map((s) =>
-          s.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-            period,
-            statistic: 'Maximum',
-            label: s.sourceId,
-          }),
+          s.deadLetterQueue.metric('NumberOfMessagesSent', { period, statistic: 'Sum', label: s.sourceId }),
         ),
         width: 12,
       }),
@@ -359,9 +437,18 @@ export class Monitoring extends Construct {
         width: 12,
       }),
     );
-    dashboard.addWidgets(
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }),
-    );
+    // CloudWatch refuses an alarm-status widget with more than 100 alarms: one widget per 100.
+    for (let i = 0; i < this.alarms.length; i += ALARMS_PER_STATUS_WIDGET) {
+      const part = this.alarms.slice(i, i + ALARMS_PER_STATUS_WIDGET);
+      const many = this.alarms.length > ALARMS_PER_STATUS_WIDGET;
+      dashboard.addWidgets(
+        new cloudwatch.AlarmStatusWidget({
+          title: many ? `Alarms ${i + 1}–${i + part.length} of ${this.alarms.length}` : 'Alarms',
+          alarms: part,
+          width: 24,
+        }),
+      );
+    }
     return dashboard;
   }
 }

@@ -174,11 +174,13 @@ export class QueryApi extends Construct {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'ReadSourceSecrets',
-        actions: ['secretsmanager:GetSecretValue'],
+        // DescribeSecret tells a secret created without a value (not configured yet) from a missing one.
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
         resources: props.sources.map((s) => s.secret.secretArn),
       }),
     );
-    props.stackKey.grantVia(role, ['kms:Decrypt', 'kms:DescribeKey'], ['dynamodb', 'secretsmanager']);
+    props.stackKey.grantVia(role, ['kms:Decrypt', 'kms:DescribeKey'], ['dynamodb']);
+    props.stackKey.grantVia(role, ['kms:Decrypt'], ['secretsmanager']);
     for (const s of props.sources) {
       if (s.secretKmsKeyArn) grantForeignSecretKey(role, s.secretKmsKeyArn);
     }

@@ -31,6 +31,8 @@ export interface Standins {
   s3Directory: string;
   /** Creates a secret or stores a new current version (e.g. to rotate credentials mid-test). */
   putSecret(id: string, value: string): void;
+  /** Creates a secret without any value, as the stack does for the operator to fill in. */
+  createEmptySecret(name: string): void;
   close(): Promise<void>;
 }
 
@@ -79,6 +81,7 @@ export async function startStandins(options: StandinOptions = {}): Promise<Stand
     table,
     s3Directory: s3.value.directory,
     putSecret: secrets.value.putSecret,
+    createEmptySecret: secrets.value.createEmptySecret,
     close: () => {
       // Idempotent: Ctrl-C handlers and test teardown may both call it.
       closing ??= Promise.all([s3.value.close(), dynamodb.value.close(), secrets.value.close()]).then(

@@ -1,9 +1,11 @@
 /**
  * Secrets Manager stand-in: a loopback HTTP server speaking the service's JSON 1.1 protocol
- * (`POST /`, `X-Amz-Target: secretsmanager.<Operation>`) for the three operations the product
- * and its local tooling use: GetSecretValue (the collector and query function), CreateSecret
- * and PutSecretValue (seeding and rotating in tests and `npm start`). Signatures are not
- * checked. Secret values are never logged or echoed in errors.
+ * (`POST /`, `X-Amz-Target: secretsmanager.<Operation>`) for the operations the product and
+ * its local tooling use: GetSecretValue and DescribeSecret (the collector and query function),
+ * CreateSecret and PutSecretValue (seeding and rotating in tests and `npm start`). A secret may
+ * exist without any value, as CloudFormation creates one without SecretString: GetSecretValue
+ * then answers ResourceNotFoundException for the AWSCURRENT label, as Secrets Manager does.
+ * Signatures are not checked. Secret values are never logged or echoed in errors.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -17,8 +19,9 @@ const CONTENT_TYPE = 'application/x-amz-json-1.1';
 interface StoredSecret {
   name: string;
   arn: string;
-  value: string;
-  versionId: string;
+  /** Absent for a secret created without a value (no version at all). */
+  value: string | undefined;
+  versionId: string | undefined;
   /** Epoch seconds: the protocol's timestamp format. */
   createdDate: number;
 }
@@ -28,6 +31,8 @@ export interface SecretsManagerStandin {
   endpoint: string;
   /** Creates the secret or stores a new current version of it (`id`: name or ARN). */
   putSecret(id: string, value: string): void;
+  /** Creates a secret with no value at all (what the stack creates for the operator to fill in). */
+  createEmptySecret(name: string): void;
   close(): Promise<void>;
 }
 
@@ -67,10 +72,13 @@ class SecretTable {
     return undefined;
   }
 
-  create(name: string, value: string): StoredSecret {
+  create(name: string, value: string | undefined): StoredSecret {
     if (this.find(name))
       throw new ServiceError('ResourceExistsException', `The secret ${name} already exists.`);
-    const secret = { name, arn: arnFor(this.region, name), ...this.version(value) };
+    const secret: StoredSecret =
+      value === undefined
+        ? { name, arn: arnFor(this.region, name), value: undefined, versionId: undefined, createdDate: now() }
+        : { name, arn: arnFor(this.region, name), ...this.version(value) };
     this.byName.set(name, secret);
     return secret;
   }
@@ -90,9 +98,18 @@ class SecretTable {
   }
 
   private version(value: string): Pick<StoredSecret, 'value' | 'versionId' | 'createdDate'> {
-    return { value, versionId: randomUUID(), createdDate: Math.floor(Date.now() / 1000) };
+    return { value, versionId: randomUUID(), createdDate: now() };
   }
 }
+
+/** Epoch seconds: the protocol's timestamp format. */
+const now = (): number => Math.floor(Date.now() / 1000);
+
+const noCurrentValue = (): ServiceError =>
+  new ServiceError(
+    'ResourceNotFoundException',
+    "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT",
+  );
 
 const notFound = (): ServiceError =>
   new ServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
@@ -102,6 +119,14 @@ function stringField(body: Record<string, unknown>, field: string): string {
   if (typeof value !== 'string' || value === '') {
     throw new ServiceError('InvalidParameterException', `${field} must be a non-empty string.`);
   }
+  return value;
+}
+
+/** SecretString may be empty (Secrets Manager sets no minimum length), but must be a string. */
+function secretString(body: Record<string, unknown>): string {
+  const value = body.SecretString;
+  if (typeof value !== 'string')
+    throw new ServiceError('InvalidParameterException', 'SecretString must be a string.');
   return value;
 }
 
@@ -140,6 +165,7 @@ async function operate(
     case 'GetSecretValue': {
       const secret = table.find(stringField(body, 'SecretId'));
       if (!secret) throw notFound();
+      if (secret.value === undefined) throw noCurrentValue();
       return {
         ARN: secret.arn,
         Name: secret.name,
@@ -149,12 +175,27 @@ async function operate(
         CreatedDate: secret.createdDate,
       };
     }
+    case 'DescribeSecret': {
+      const secret = table.find(stringField(body, 'SecretId'));
+      if (!secret) throw notFound();
+      return {
+        ARN: secret.arn,
+        Name: secret.name,
+        CreatedDate: secret.createdDate,
+        VersionIdsToStages: secret.versionId === undefined ? {} : { [secret.versionId]: ['AWSCURRENT'] },
+      };
+    }
     case 'CreateSecret': {
-      const secret = table.create(stringField(body, 'Name'), stringField(body, 'SecretString'));
-      return { ARN: secret.arn, Name: secret.name, VersionId: secret.versionId };
+      const value = body.SecretString === undefined ? undefined : secretString(body);
+      const secret = table.create(stringField(body, 'Name'), value);
+      return {
+        ARN: secret.arn,
+        Name: secret.name,
+        ...(secret.versionId ? { VersionId: secret.versionId } : {}),
+      };
     }
     case 'PutSecretValue': {
-      const secret = table.put(stringField(body, 'SecretId'), stringField(body, 'SecretString'));
+      const secret = table.put(stringField(body, 'SecretId'), secretString(body));
       return {
         ARN: secret.arn,
         Name: secret.name,
@@ -205,6 +246,9 @@ export async function startSecretsManager(
     endpoint: endpointOf(server),
     putSecret: (id, value) => {
       table.upsert(id, value);
+    },
+    createEmptySecret: (name) => {
+      table.create(name, undefined);
     },
     close: () => closeServer(server),
   };

@@ -188,6 +188,50 @@ describe('configuration', () => {
     expect(problems.some((p) => p.startsWith('freshnessThresholdMinutes:') && p.includes('70'))).toBe(true);
   });
 
+  it.each<[string, Record<string, unknown>, string]>([
+    [
+      'noncurrent versions expiring before the object lock ends',
+      { objectLock: { mode: 'COMPLIANCE', retentionDays: 365 }, noncurrentVersionRetentionDays: 30 },
+      'noncurrentVersionRetentionDays',
+    ],
+    [
+      'objects expiring before the object lock ends',
+      {
+        objectLock: { mode: 'GOVERNANCE', retentionDays: 400 },
+        retentionDays: 365,
+        noncurrentVersionRetentionDays: 400,
+      },
+      'retentionDays',
+    ],
+    ['an unknown lock mode', { objectLock: { mode: 'LEGAL', retentionDays: 30 } }, 'objectLock.mode'],
+    [
+      'e-mail subscribers for an existing topic',
+      { alarmTopicArn: 'arn:aws:sns:eu-west-1:111122223333:t', alarmEmails: ['a@example.com'] },
+      'alarmTopicArn',
+    ],
+    ['a malformed topic ARN', { alarmTopicArn: 'my-topic' }, 'alarmTopicArn'],
+    ['reserved concurrency 0', { reservedConcurrency: 0 }, 'reservedConcurrency'],
+  ])('rejects %s', (_label, overrides, path) => {
+    const problems = problemsOf(overrides);
+    expect(
+      problems.some((p) => p.startsWith(`${path}:`)),
+      problems.join('\n'),
+    ).toBe(true);
+  });
+
+  it('accepts an object lock whose retention fits the lifecycle, and several alarm subscribers', () => {
+    const config = parseAppConfig({
+      ...DEFAULT_CONFIG,
+      objectLock: { mode: 'COMPLIANCE', retentionDays: 365 },
+      noncurrentVersionRetentionDays: 365,
+      alarmEmails: ['soc@example.com', 'oncall@example.com'],
+    });
+    expect(config.objectLock).toEqual({ mode: 'COMPLIANCE', retentionDays: 365 });
+    expect(config.alarmEmails).toHaveLength(2);
+    expect(config.notConfiguredAlarmHours).toBe(24);
+    expect(config.reservedConcurrency).toBeUndefined();
+  });
+
   it('rejects unknown keys, so a typo is not silently ignored', () => {
     const problems = problemsOf({ scheduleMinute: 10 } as Partial<AppConfigInput>);
 

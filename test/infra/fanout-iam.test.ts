@@ -145,7 +145,7 @@ describe('collector IAM', () => {
     const dynamo = collectorStatements(id).filter((s) => s.Action.some((a) => a.startsWith('dynamodb:')));
 
     expect(dynamo).toHaveLength(1);
-    expect(dynamo[0]?.Action.sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(dynamo[0]?.Action.sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
     expect(dynamo[0]?.Resource).toEqual([tableArn]);
     expect(dynamo[0]?.Condition).toEqual({
       'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`source#${id}`] },
@@ -159,8 +159,9 @@ describe('collector IAM', () => {
     expect(
       collectorStatements(id)
         .flatMap((s) => s.Action)
-        .filter((a) => a.startsWith('secretsmanager:')),
-    ).toEqual(['secretsmanager:GetSecretValue']);
+        .filter((a) => a.startsWith('secretsmanager:'))
+        .sort(),
+    ).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
   });
 
   it('lets a collector use the stack key only through S3, DynamoDB, Secrets Manager and SQS', () => {

@@ -1,6 +1,7 @@
 /**
  * cdk-nag's AWS Solutions pack over the whole stack, in the configurations that add resources
- * (several sources, an existing secret under a foreign key, JWT, e-mail, lifecycle): nothing may
+ * (several sources, an existing secret under a foreign key, JWT, e-mail, lifecycle, Object Lock,
+ * reserved concurrency): nothing may
  * be left unacknowledged, and every acknowledgement must carry a specific reason.
  */
 import { App, Validations } from 'aws-cdk-lib';
@@ -20,8 +21,11 @@ const FULL: Partial<AppConfigInput> = {
       secretKmsKeyArn: 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
     },
   ],
-  alarmEmail: 'soc@example.com',
+  alarmEmails: ['soc@example.com', 'oncall@example.com'],
   retentionDays: 2555,
+  noncurrentVersionRetentionDays: 400,
+  objectLock: { mode: 'GOVERNANCE', retentionDays: 365 },
+  reservedConcurrency: 1,
   transitions: { infrequentAccessAfterDays: 30, glacierInstantRetrievalAfterDays: 90 },
   api: { authMode: 'jwt', jwt: { issuer: 'https://idp.example.com/', audience: ['audit-api'] } },
 };

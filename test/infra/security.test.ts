@@ -81,22 +81,50 @@ describe('encryption key', () => {
     expect(key.DeletionPolicy).toBe('Retain');
   });
 
-  it("lets CloudWatch alarms use it for the encrypted topic, and only this account's", () => {
-    template.hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Principal: { Service: 'cloudwatch.amazonaws.com' },
-            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
-          }),
-        ]),
-      },
-    });
+  it('conditions every service principal in the key policy on this account and on the calling resource', () => {
+    const [, key] = single(template, 'AWS::KMS::Key');
+    const statements = (key.Properties.KeyPolicy as { Statement: Array<Record<string, unknown>> }).Statement;
+    const services = statements.filter(
+      (s) => typeof s.Principal === 'object' && s.Principal !== null && 'Service' in (s.Principal as object),
+    );
+
+    expect(services.length).toBeGreaterThan(0);
+    for (const statement of services) {
+      const condition = (statement.Condition ?? {}) as Record<string, Record<string, unknown>>;
+      const keys = Object.values(condition).flatMap((entries) => Object.keys(entries));
+      expect(keys, JSON.stringify(statement.Principal)).toContain('aws:SourceAccount');
+      expect(
+        keys.includes('aws:SourceArn') || keys.some((k) => k.startsWith('kms:EncryptionContext')),
+        JSON.stringify(statement.Principal),
+      ).toBe(true);
+    }
   });
 });
 
 describe('archive bucket', () => {
+  it('has no Object Lock unless configured; when configured, a default retention in the given mode, set without replacing the bucket', () => {
+    const [, plain] = archiveBucket();
+    const { template: locked } = buildStack({
+      objectLock: { mode: 'COMPLIANCE', retentionDays: 400 },
+      noncurrentVersionRetentionDays: 400,
+    });
+    const [, bucket] = single(
+      locked,
+      'AWS::S3::Bucket',
+      (r) => r.Properties.VersioningConfiguration !== undefined,
+    );
+
+    expect(plain.Properties.ObjectLockConfiguration).toBeUndefined();
+    expect(bucket.Properties.ObjectLockConfiguration).toEqual({
+      ObjectLockEnabled: 'Enabled',
+      Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 400 } },
+    });
+    // ObjectLockConfiguration changes apply without interruption; the top-level flag is not set
+    // so that turning the lock on for an existing deployment keeps the bucket (and its history).
+    expect(bucket.Properties.ObjectLockEnabled).toBeUndefined();
+    expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+  });
+
   it('blocks all public access and enforces bucket-owner ownership', () => {
     const [, bucket] = archiveBucket();
 
@@ -256,10 +284,12 @@ describe('functions', () => {
     },
   );
 
-  it('gives the collector reserved concurrency 1, its timeout and memory', () => {
+  it('reserves no concurrency by default (quota-safe on new accounts), only when asked; sets its timeout and memory', () => {
     const [, fn] = collectorFunction(template, 'default');
+    const [, reserved] = collectorFunction(buildStack({ reservedConcurrency: 2 }).template, 'default');
 
-    expect(fn.Properties.ReservedConcurrentExecutions).toBe(1);
+    expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    expect(reserved.Properties.ReservedConcurrentExecutions).toBe(2);
     expect(fn.Properties.Timeout).toBe(COLLECTOR_TIMEOUT.toSeconds());
     expect(fn.Properties.MemorySize).toBe(COLLECTOR_MEMORY_MB);
   });
@@ -316,23 +346,17 @@ describe('functions', () => {
     expect(env.SOURCES).toBeUndefined();
   });
 
-  it('routes failed collector invocations, without retries, to the dead-letter queue', () => {
+  it('does not retry failed collector invocations nor send them to the dead-letter queue (they are metered and alarmed)', () => {
     const [fnId] = collectorFunction(template, 'default');
     const [, config] = single(
       template,
       'AWS::Lambda::EventInvokeConfig',
       (r) => flatten(r.Properties.FunctionName) === `<${fnId}>`,
     );
-    const [queueId] = single(template, 'AWS::SQS::Queue');
 
     expect(config.Properties.MaximumRetryAttempts).toBe(0);
-    expect(config.Properties.MaximumEventAgeInSeconds).toBe(6 * 3600);
-    expect(
-      flatten(
-        (config.Properties.DestinationConfig as { OnFailure: { Destination: unknown } }).OnFailure
-          .Destination,
-      ),
-    ).toBe(`<${queueId}.Arn>`);
+    expect(config.Properties.MaximumEventAgeInSeconds).toBe(3600);
+    expect(config.Properties.DestinationConfig).toBeUndefined();
   });
 });
 

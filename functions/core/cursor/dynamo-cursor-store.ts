@@ -9,8 +9,9 @@
  * Timestamps come from the caller (its clock), never from this store.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type CursorChanges, CursorConflictError, type CursorState, type CursorStore } from '#core/ports.js';
+import { cursorDocuments, readCursor } from './dynamo-cursor-reader.js';
 import { changesToAttributes, cursorKey, errorToItem, itemToState } from './item.js';
 
 /** True for DynamoDB's "condition not met" answer; matched by name so duplicate SDK copies still match. */
@@ -84,17 +85,12 @@ export class DynamoCursorStore implements CursorStore {
     client: DynamoDBClient,
     private readonly tableName: string,
   ) {
-    this.documents = DynamoDBDocumentClient.from(client, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    this.documents = cursorDocuments(client);
   }
 
   /** Strongly consistent read; `null` when the source has never run. */
-  async get(sourceId: string): Promise<CursorState | null> {
-    const { Item } = await this.documents.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: cursorKey(sourceId) }, ConsistentRead: true }),
-    );
-    return Item ? itemToState(Item, sourceId) : null;
+  get(sourceId: string): Promise<CursorState | null> {
+    return readCursor(this.documents, this.tableName, sourceId);
   }
 
   /** Takes the lease if free, expired (`expiresAt < now`) or already `owner`'s; creates the item (version 1) on first use. */

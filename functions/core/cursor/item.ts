@@ -13,7 +13,7 @@
  *   gaps L[M{start,end,recordedAt,reason}], gapCount N, gapSeconds N,
  *   unreadable L[M{…same…}], unreadableCount N, unreadableSeconds N,
  *   rescan L[L[start N, end N, count N, hash S, searchedAt N]] (epoch seconds),
- *   lateMaxDelaySeconds N, lastLateAt S, clockOffsetMs N, updatedAt S.
+ *   lateMaxDelaySeconds N, lastLateAt S, clockOffsetMs N, notConfiguredSince S, updatedAt S.
  * Counters are flat top-level numbers (easy to read in the console, cheap to update).
  */
 import type {
@@ -194,6 +194,7 @@ export function itemToState(item: Item, sourceId: string): CursorState {
     lateMaxDelaySeconds: finite(item.lateMaxDelaySeconds),
     lastLateAt: str(item.lastLateAt),
     clockOffsetMs: finite(item.clockOffsetMs),
+    notConfiguredSince: str(item.notConfiguredSince),
     updatedAt: str(item.updatedAt),
   };
 }

@@ -7,5 +7,10 @@ export {
 } from './client.js';
 export * from './errors.js';
 export { formatMcDate, signRequest } from './hmac.js';
-export { DEFAULT_OAUTH_BASE_URL, parseMimecastSecret } from './secret.js';
+export {
+  DEFAULT_OAUTH_BASE_URL,
+  isUnfilledSecretText,
+  parseMimecastSecret,
+  SecretNotConfiguredError,
+} from './secret.js';
 export type * from './types.js';

@@ -8,6 +8,36 @@ import * as z from 'zod';
 import { ConfigurationError } from './errors.js';
 import type { MimecastSecret } from './types.js';
 
+/**
+ * The secret holds no credentials yet: it has no value at all (the stack creates it that way),
+ * or its value is empty or `{}`. Not a failure: the collector stops cleanly (`not_configured`)
+ * until the operator fills it in. A value that is present but malformed is a ConfigurationError.
+ */
+export class SecretNotConfiguredError extends Error {
+  constructor(secretId: string) {
+    super(`The Mimecast secret ${secretId} holds no credentials yet`);
+    this.name = 'SecretNotConfiguredError';
+  }
+}
+
+/** True for a secret value that means "nothing filled in yet": empty, whitespace, or a JSON object without fields. */
+export function isUnfilledSecretText(raw: string): boolean {
+  const text = raw.trim();
+  if (text === '') return true;
+  if (!text.startsWith('{')) return false;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return (
+      typeof parsed === 'object' &&
+      parsed !== null &&
+      !Array.isArray(parsed) &&
+      Object.keys(parsed).length === 0
+    );
+  } catch {
+    return false;
+  }
+}
+
 /** API 2.0's global base URL, used when an OAuth secret does not name one. */
 export const DEFAULT_OAUTH_BASE_URL = 'https://api.services.mimecast.com';
 

@@ -19,6 +19,7 @@ import {
   RateLimitedError,
   RetryableError,
 } from '#core/mimecast/errors.js';
+import { SecretNotConfiguredError } from '#core/mimecast/secret.js';
 import { CollectorMetric } from '#core/observability.js';
 import { CursorConflictError, type CursorState } from '#core/ports.js';
 import { toIsoSeconds } from '#core/time.js';
@@ -117,6 +118,7 @@ class SyncRun {
     }
 
     if (holdsLease) await this.noteInterruptedDrain();
+    if (holdsLease && stop === 'not_configured') await this.noteNotConfigured();
     if (failure && holdsLease) await this.recordError(failure);
     if (holdsLease) await this.releaseLease(stop ?? 'error');
     this.emitMetrics(stop, failure);
@@ -214,6 +216,19 @@ class SyncRun {
     }
   }
 
+  /** Remembers since when the secret has been empty (the not-configured alarm watches how long). */
+  private async noteNotConfigured(): Promise<void> {
+    const state = this.state;
+    if (!state || state.notConfiguredSince !== undefined) return;
+    const { cursor, owner, clock, log } = this.deps;
+    const at = toIsoSeconds(new Date(clock.now()));
+    try {
+      this.state = await cursor.save(state, owner, { notConfiguredSince: at }, at);
+    } catch (err: unknown) {
+      log.warn('Could not note on the cursor that the source is not configured', { detail: describe(err) });
+    }
+  }
+
   /** A clean stop, or a failure to record and rethrow. */
   private classify(err: unknown): { stop: StopReason } | { failure: Failure } {
     const { log, clock } = this.deps;
@@ -222,6 +237,15 @@ class SyncRun {
         retryAfterMs: err.retryAfterMs,
       });
       return { stop: 'throttled' };
+    }
+    if (err instanceof SecretNotConfiguredError) {
+      log.info(
+        'Stopping: the Mimecast secret holds no credentials yet; put them in and the next run starts',
+        {
+          detail: err.message,
+        },
+      );
+      return { stop: 'not_configured' };
     }
     if (err instanceof CursorConflictError) {
       log.warn('Stopping: the cursor was moved by someone else (lost lease or concurrent run)', {
@@ -298,11 +322,23 @@ class SyncRun {
     const lag = this.lagSeconds();
     if (lag !== null) metrics.gauge(CollectorMetric.LagSeconds, lag, 'Seconds');
     if (stop === 'throttled') metrics.count(CollectorMetric.ThrottledStops, 1);
+    if (stop === 'not_configured') {
+      metrics.count(CollectorMetric.NotConfigured, 1);
+      const since = Date.parse(this.state?.notConfiguredSince ?? '');
+      const seconds = Number.isFinite(since)
+        ? Math.max(0, Math.round((this.deps.clock.now() - since) / 1000))
+        : 0;
+      metrics.gauge(CollectorMetric.NotConfiguredSeconds, seconds, 'Seconds');
+    }
     if (failure) {
       metrics.count(CollectorMetric.RunFailures, 1);
       metrics.failure(failure.kind);
       if (failure.cause instanceof AuthenticationError) metrics.count(CollectorMetric.AuthFailures, 1);
       if (failure.cause instanceof BindingExpiredError) metrics.count(CollectorMetric.BindingExpired, 1);
+      // The secret itself is the problem: unreadable, or present but malformed.
+      if (failure.kind === 'credentials' || failure.kind === 'configuration') {
+        metrics.count(CollectorMetric.SecretFailures, 1);
+      }
     }
   }
 

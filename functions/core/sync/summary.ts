@@ -12,6 +12,8 @@ export type StopReason =
   | 'lease_held'
   /** Someone else moved the cursor (lost lease or concurrent writer); this run stepped aside. */
   | 'conflict'
+  /** The source's secret holds no credentials yet (no value, empty, or `{}`): nothing to do until it does. */
+  | 'not_configured'
   /** The run failed; see the error. */
   | 'error';
 

@@ -482,6 +482,7 @@ export class WindowSteps {
         rescansSkipped: state.totals.rescansSkipped + rescan.dropped,
       },
     };
+    if (state.notConfiguredSince !== undefined) changes.notConfiguredSince = undefined;
     // The estimate is kept so the next container plans with it before its first answer.
     if (Math.abs(offsetMs - (state.clockOffsetMs ?? 0)) >= 1_000)
       changes.clockOffsetMs = Math.round(offsetMs);

@@ -34,6 +34,7 @@ export const ProblemType = {
   uriTooLong: `${TYPE_PREFIX}uri-too-long`,
   upstreamRateLimited: `${TYPE_PREFIX}upstream-rate-limited`,
   upstreamCredentials: `${TYPE_PREFIX}upstream-credentials`,
+  sourceNotConfigured: `${TYPE_PREFIX}source-not-configured`,
   upstreamRefused: `${TYPE_PREFIX}upstream-refused`,
   upstreamUnavailable: `${TYPE_PREFIX}upstream-unavailable`,
   upstreamTimeout: `${TYPE_PREFIX}upstream-timeout`,

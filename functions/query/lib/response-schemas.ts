@@ -80,10 +80,13 @@ const rangeTotalsSchema = z.object({
 /** One source in `GET /v1/status`. */
 export const sourceStatusSchema = z.object({
   source: z.string(),
-  state: z.enum(['never_run', 'ok', 'failing']).meta({
+  state: z.enum(['never_run', 'not_configured', 'ok', 'failing']).meta({
     description:
-      'never_run: no cursor yet; failing: the last run ended with an error after the last success; ok otherwise.',
+      "never_run: no cursor yet; not_configured: the last run found the source's secret holding no credentials yet (fill it in); failing: the last run ended with an error after the last success; ok otherwise.",
   }),
+  notConfiguredSince: isoTime(
+    'Since when the secret has held no credentials (while not_configured).',
+  ).nullable(),
   running: z.boolean().meta({ description: 'A collector run holds the lease right now.' }),
   watermark: isoTime('Every event before it is in S3.').nullable(),
   lagSeconds: z.number().int().nullable().meta({ description: 'now − watermark.' }),

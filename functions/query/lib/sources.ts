@@ -6,8 +6,9 @@
 import { createHash } from 'node:crypto';
 import type { SourceConfig } from '#core/config/env.js';
 import { isMimecastError } from '#core/mimecast/errors.js';
-import { parseMimecastSecret } from '#core/mimecast/secret.js';
+import { parseMimecastSecret, SecretNotConfiguredError } from '#core/mimecast/secret.js';
 import type { MimecastClient, MimecastSecret } from '#core/mimecast/types.js';
+import { SecretReadError } from '#core/secrets.js';
 
 /** Reads a secret's text (Secrets Manager `SecretString`). */
 export type SecretReader = (secretId: string) => Promise<string>;
@@ -113,7 +114,11 @@ export class SourceClients {
     try {
       text = await this.readSecret(source.secretId);
     } catch (err: unknown) {
-      throw new SecretUnavailableError(source.secretId, safeErrorName(err), err);
+      // Not a failure to read: the secret is there and simply empty (the operator has not filled
+      // it yet), or it holds something unusable (a binary secret): both are reported as they are.
+      if (err instanceof SecretNotConfiguredError || isMimecastError(err)) throw err;
+      const name = err instanceof SecretReadError ? err.errorName : safeErrorName(err);
+      throw new SecretUnavailableError(source.secretId, name, err);
     }
     const fingerprint = createHash('sha256').update(text, 'utf8').digest('hex');
     // parseMimecastSecret and the factory throw ConfigurationError naming fields, never values.

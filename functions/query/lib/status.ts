@@ -30,6 +30,7 @@ export function describeSource(sourceId: string, state: CursorState | null, nowM
     return {
       source: sourceId,
       state: 'never_run',
+      notConfiguredSince: null,
       running: false,
       watermark: null,
       lagSeconds: null,
@@ -59,11 +60,14 @@ export function describeSource(sourceId: string, state: CursorState | null, nowM
   const lastSuccessMs = parseIso(state.lastSuccessAt);
   const lastErrorMs = parseIso(state.lastError?.at);
   const failing = lastErrorMs !== undefined && (lastSuccessMs === undefined || lastErrorMs > lastSuccessMs);
+  // Every run records how it stopped: the latest one says whether the secret is still empty.
+  const notConfigured = state.lastStop?.reason === 'not_configured';
   const leaseExpiry = parseIso(state.lease?.expiresAt);
   const oldest = state.rescan[0];
   return {
     source: sourceId,
-    state: failing ? 'failing' : 'ok',
+    state: notConfigured ? 'not_configured' : failing ? 'failing' : 'ok',
+    notConfiguredSince: notConfigured ? (state.notConfiguredSince ?? state.lastStop?.at ?? null) : null,
     running: leaseExpiry !== undefined && leaseExpiry > nowMs,
     watermark: state.watermark ?? null,
     lagSeconds: watermarkMs === undefined ? null : Math.max(0, Math.floor((nowMs - watermarkMs) / 1000)),

@@ -10,6 +10,7 @@ import {
   RateLimitedError,
   RetryableError,
 } from '#core/mimecast/errors.js';
+import { SecretNotConfiguredError } from '#core/mimecast/secret.js';
 import { type ProblemSpec, ProblemType } from './problem.js';
 import { SecretUnavailableError } from './sources.js';
 
@@ -113,6 +114,15 @@ function mimecastProblem(err: MimecastError, ctx: UpstreamContext): ProblemSpec 
 export function upstreamProblem(err: unknown, ctx: UpstreamContext): ProblemSpec | undefined {
   if (ctx.deadlineExceeded) return timeout(ctx);
   if (isMimecastError(err)) return mimecastProblem(err, ctx);
+  if (err instanceof SecretNotConfiguredError) {
+    // The deployment's own state, not a Mimecast failure: a 4xx, so it cannot page through the 5xx alarm.
+    return {
+      status: 409,
+      type: ProblemType.sourceNotConfigured,
+      title: 'The source is not configured yet',
+      detail: `Source "${ctx.source.id}" has no Mimecast credentials yet: put them into secret ${ctx.source.secretId} (see the deployment guide).`,
+    };
+  }
   if (err instanceof SecretUnavailableError) {
     return err.permanent
       ? {

@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoCursorStore } from '#core/cursor/dynamo-cursor-store.js';
-import type { RunSummary } from '#core/sync/index.js';
 import type { MimecastSimulator } from '#local/mimecast-sim/index.js';
 import { startMimecastSimulator } from '#local/mimecast-sim/index.js';
-import { createLocalContext } from '#local/runtime/lambda-context.js';
+import { captureOutput, emfBlobs, loadCollectorHandler } from '#test/support/collector-handler.js';
 import type { StandinsWithClients } from '#test/support/standins.js';
 import { PREFIX, readArchive, startAws, wellFormedIds } from './harness.js';
 
@@ -25,50 +23,8 @@ afterAll(async () => {
   await aws.close();
 });
 
-/** Sets the collector's environment for a new source and loads a fresh copy of the handler module. */
-async function loadHandler(overrides: Record<string, string> = {}) {
-  const sourceId = `handler-${randomUUID().slice(0, 8)}`;
-  const secretId = `mimecast/${sourceId}`;
-  const env: Record<string, string> = {
-    ...aws.standins.env,
-    MIMECAST_SECRET_ID: secretId,
-    SOURCE_ID: sourceId,
-    DATA_PREFIX: PREFIX,
-    LOOKBACK_DAYS: '2',
-    SETTLE_SECONDS: '60',
-    POWERTOOLS_LOG_LEVEL: 'INFO',
-    ...overrides,
-  };
-  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
-  vi.resetModules();
-  const module = await import('../../../functions/collector/handler.js');
-  const invoke = (): Promise<RunSummary> =>
-    module.handler(
-      { source: 'aws.events', 'detail-type': 'Scheduled Event' },
-      createLocalContext('collector', 120_000).context,
-    );
-  return { sourceId, secretId, invoke };
-}
-
-/** Captures what Powertools writes (JSON log lines and EMF metric blobs) instead of printing it. */
-function captureOutput(): { lines: () => Array<Record<string, unknown>>; text: () => string } {
-  const chunks: string[] = [];
-  const capture = ((chunk: string | Uint8Array) => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  }) as typeof process.stdout.write;
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
-  const text = () => chunks.join('');
-  const lines = () =>
-    text()
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-  return { lines, text };
-}
-
-const emfBlobs = (lines: Array<Record<string, unknown>>) => lines.filter((line) => '_aws' in line);
+const loadHandler = (overrides: Record<string, string> = {}) =>
+  loadCollectorHandler(aws, { label: 'handler', overrides });
 
 describe('collector handler (the Lambda entry point)', () => {
   it('collects into S3, logs one summary line and emits metrics with only the Source dimension', async () => {

@@ -5,13 +5,12 @@
  * cursor, lease released, summary logged) long before the invocation's budget, instead of
  * hanging until Lambda's timeout.
  */
-import { randomUUID } from 'node:crypto';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cursorKey } from '#core/cursor/item.js';
 import type { RunSummary } from '#core/sync/index.js';
 import { type MimecastSimulator, startMimecastSimulator } from '#local/mimecast-sim/index.js';
-import { createLocalContext } from '#local/runtime/lambda-context.js';
+import { loadCollectorHandler } from '#test/support/collector-handler.js';
 import { type HangingProxy, startHangingProxy } from '#test/support/hanging-proxy.js';
 import { listKeys, type StandinsWithClients } from '#test/support/standins.js';
 import { PREFIX, readArchive, startAws, wellFormedIds } from './harness.js';
@@ -59,31 +58,15 @@ async function proxyFor(endpoint: string | undefined): Promise<HangingProxy> {
   return proxy;
 }
 
-/** Sets the collector's environment for a new source and loads a fresh copy of the handler module. */
+/** The handler for a new source whose secret holds the simulator's credentials, with short AWS limits. */
 async function loadHandler(overrides: Record<string, string>) {
-  const sourceId = `hung-${randomUUID().slice(0, 8)}`;
-  const secretId = `mimecast/${sourceId}`;
-  const env: Record<string, string> = {
-    ...aws.standins.env,
-    MIMECAST_SECRET_ID: secretId,
-    SOURCE_ID: sourceId,
-    DATA_PREFIX: PREFIX,
-    LOOKBACK_DAYS: '2',
-    SETTLE_SECONDS: '60',
-    POWERTOOLS_LOG_LEVEL: 'INFO',
-    ...SHORT_AWS_LIMITS,
-    ...overrides,
-  };
-  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
-  vi.resetModules();
-  const module = await import('../../../functions/collector/handler.js');
-  aws.standins.putSecret(secretId, JSON.stringify(sim.secrets.oauth2));
-  const invoke = (): Promise<RunSummary> =>
-    module.handler(
-      { source: 'aws.events', 'detail-type': 'Scheduled Event' },
-      createLocalContext('collector', BUDGET_MS).context,
-    );
-  return { sourceId, invoke };
+  const loaded = await loadCollectorHandler(aws, {
+    label: 'hung',
+    overrides: { ...SHORT_AWS_LIMITS, ...overrides },
+    budgetMs: BUDGET_MS,
+  });
+  aws.standins.putSecret(loaded.secretId, JSON.stringify(sim.secrets.oauth2));
+  return loaded;
 }
 
 type Outcome = { summary: RunSummary; elapsedMs: number } | { error: unknown; elapsedMs: number };

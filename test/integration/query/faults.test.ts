@@ -177,4 +177,23 @@ describe('credentials in Secrets Manager', () => {
       await missing.close();
     }
   });
+
+  it('answers 409 (not a 5xx) for a source whose secret holds no credentials yet, and works once it is filled', async () => {
+    // Prepare: the secret exists without a value, as the stack creates it.
+    aws.standins.createEmptySecret('faults/unfilled');
+    const unfilled = await startQueryApi(aws, { env: { MIMECAST_SECRET_ID: 'faults/unfilled' } });
+    try {
+      // Act
+      const before = await unfilled.request('/v1/categories');
+      aws.standins.putSecret('faults/unfilled', JSON.stringify(unfilled.sim.secrets.oauth2));
+      const after = await unfilled.request('/v1/categories');
+
+      // Assess
+      expect(before.json?.type).toBe('urn:mimecast-audit-lake:problem:source-not-configured');
+      expect(expectProblem(before, 409)).toContain('faults/unfilled');
+      expect(after.status).toBe(200);
+    } finally {
+      await unfilled.close();
+    }
+  });
 });
