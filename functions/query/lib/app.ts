@@ -118,7 +118,12 @@ export function createQueryApp(deps: QueryAppDeps): QueryApp {
   const routes = new Map<string, Route>(
     [
       route(QUERY_ROUTES.events, schemas.events, (params, ctx) =>
-        searchEvents(params, pickSource(params.source), { defaultPageSize: config.PAGE_SIZE }, ctx),
+        searchEvents(
+          params,
+          pickSource(params.source),
+          { defaultPageSize: config.PAGE_SIZE, categories: categoryCache },
+          ctx,
+        ),
       ),
       route(QUERY_ROUTES.categories, schemas.categories, (params, ctx) =>
         listCategories(pickSource(params.source), categoryCache, ctx),

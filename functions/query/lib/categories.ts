@@ -31,17 +31,50 @@ export class CategoryCache {
   }
 }
 
+/** The source's categories: cached, or fetched from Mimecast (and cached) when stale. */
+export async function categoriesOf(
+  source: SourceConfig,
+  cache: CategoryCache,
+  ctx: RouteContext,
+): Promise<AuditCategory[]> {
+  let categories = cache.get(source.id);
+  if (categories === undefined) {
+    categories = await ctx.upstream(source, (client, options) => client.getCategories(options));
+    cache.set(source.id, categories);
+  }
+  return categories;
+}
+
+/**
+ * The codes of `requested` that are not among the source's categories (a typo, most likely).
+ * Empty when the list cannot be fetched right now: then the search itself goes ahead, and a
+ * refusal by Mimecast is still reported as the caller's mistake (upstream-errors.ts).
+ */
+export async function unknownCategories(
+  requested: readonly string[],
+  source: SourceConfig,
+  cache: CategoryCache,
+  ctx: RouteContext,
+): Promise<string[]> {
+  let known: AuditCategory[];
+  try {
+    known = await categoriesOf(source, cache, ctx);
+  } catch {
+    return [];
+  }
+  // An empty list tells nothing about which codes exist.
+  if (known.length === 0) return [];
+  const codes = new Set(known.map((c) => c.code));
+  return requested.filter((code) => !codes.has(code));
+}
+
 /** Runs the route for the resolved source. */
 export async function listCategories(
   source: SourceConfig,
   cache: CategoryCache,
   ctx: RouteContext,
 ): Promise<CategoriesBody> {
-  let categories = cache.get(source.id);
-  if (categories === undefined) {
-    categories = await ctx.upstream(source, (client, options) => client.getCategories(options));
-    cache.set(source.id, categories);
-  }
+  const categories = await categoriesOf(source, cache, ctx);
   return {
     source: source.id,
     categories: categories.map((c) => ({

@@ -7,6 +7,7 @@ import type * as z from 'zod';
 import { normaliseEvent } from '#core/archive/normalise.js';
 import type { AuditRecord } from '#core/archive/record.js';
 import type { SourceConfig } from '#core/config/env.js';
+import { type CategoryCache, unknownCategories } from './categories.js';
 import type { RouteContext } from './context.js';
 import { decodePageToken, encodePageToken, type PageTokenBinding } from './page-token.js';
 import type { RouteSchemas } from './params.js';
@@ -49,7 +50,7 @@ export function checkRange(startMs: number, endMs: number, nowMs: number): Field
       message:
         `is older than Mimecast's ${MIMECAST_HISTORY_DAYS}-day history (earliest accepted now: ` +
         `${formatTimestamp(ceilSecond(earliest))}). Older events are in the S3 archive: query them with Athena ` +
-        '(see "Querying the archive" in the README).',
+        '(see "Querying the archive" in docs/athena.md).',
     });
   }
   return errors;
@@ -59,6 +60,8 @@ export function checkRange(startMs: number, endMs: number, nowMs: number): Field
 export interface EventsSettings {
   /** Page size when the caller gives none (PAGE_SIZE). */
   defaultPageSize: number;
+  /** The categories cache shared with GET /v1/categories (unknown codes are refused before searching). */
+  categories: CategoryCache;
 }
 
 /** Runs the route for validated parameters and the resolved source. */
@@ -71,6 +74,19 @@ export async function searchEvents(
   const now = ctx.clock.now();
   const rangeErrors = checkRange(params.start, params.end, now);
   if (rangeErrors.length > 0) throw new HttpProblem(invalidRequest(rangeErrors));
+  if (params.category !== undefined && params.category.length > 0) {
+    const unknown = await unknownCategories(params.category, source, settings.categories, ctx);
+    if (unknown.length > 0) {
+      throw new HttpProblem(
+        invalidRequest([
+          {
+            field: 'category',
+            message: `${unknown.map((c) => JSON.stringify(c)).join(', ')} ${unknown.length === 1 ? 'is not a category code' : 'are not category codes'} of source "${source.id}" (GET /v1/categories lists them)`,
+          },
+        ]),
+      );
+    }
+  }
 
   const binding: PageTokenBinding = {
     source: source.id,
@@ -81,7 +97,8 @@ export async function searchEvents(
     pageSize: params.pageSize ?? settings.defaultPageSize,
   };
   let upstreamToken: string | undefined;
-  let effectiveEnd = Math.min(params.end, now);
+  // Clamped to now in whole seconds, like every other instant this API reports.
+  let effectiveEnd = Math.min(params.end, floorSecond(now));
   if (params.pageToken !== undefined) {
     const decoded = decodePageToken(params.pageToken, binding);
     if (!decoded.ok) {

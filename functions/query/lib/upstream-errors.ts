@@ -11,7 +11,7 @@ import {
   RetryableError,
 } from '#core/mimecast/errors.js';
 import { SecretNotConfiguredError } from '#core/mimecast/secret.js';
-import { type ProblemSpec, ProblemType } from './problem.js';
+import { invalidRequest, type ProblemSpec, ProblemType } from './problem.js';
 import { SecretUnavailableError } from './sources.js';
 
 /** What the mapping needs to know besides the error. */
@@ -60,6 +60,28 @@ function retryable(err: RetryableError, ctx: UpstreamContext): ProblemSpec {
   };
 }
 
+/** Which request parameter a Mimecast validation code is about, when the code says so. */
+const VALIDATION_FIELDS: Readonly<Record<string, string>> = {
+  err_validation_invalid_category: 'category',
+  err_validation_date_range: 'start',
+  err_validation_date_outside_retention: 'start',
+  err_validation_invalid_page_token: 'pageToken',
+};
+
+/**
+ * Mimecast's validation refusals of a parameter the caller chose (a category code, a start, a
+ * page token) are the caller's mistake that this API's own checks let through: a 400 naming the
+ * parameter, not an upstream failure (which would also count towards the 5xx alarm). Other
+ * validation codes (a blank or missing field) point at how this API built the request: those stay
+ * 502, the caller cannot fix them.
+ */
+function callerMistake(err: MimecastError): ProblemSpec | undefined {
+  const code = safeCode(err);
+  const field = code === undefined ? undefined : VALIDATION_FIELDS[code];
+  if (code === undefined || field === undefined) return undefined;
+  return invalidRequest([{ field, message: `was refused by Mimecast (${code})` }]);
+}
+
 function mimecastProblem(err: MimecastError, ctx: UpstreamContext): ProblemSpec {
   const { id, secretId } = ctx.source;
   if (err instanceof RateLimitedError) {
@@ -68,11 +90,13 @@ function mimecastProblem(err: MimecastError, ctx: UpstreamContext): ProblemSpec 
       status: 429,
       type: ProblemType.upstreamRateLimited,
       title: 'Mimecast rate limit reached',
-      detail: `Mimecast is throttling requests for source "${id}". Retry after ${seconds} seconds.`,
+      detail: `Mimecast is throttling requests for source "${id}". Retry after ${seconds} ${seconds === 1 ? 'second' : 'seconds'}.`,
       headers: { 'retry-after': String(seconds) },
     };
   }
   if (err instanceof RetryableError) return retryable(err, ctx);
+  const refused = callerMistake(err);
+  if (refused) return refused;
   switch (err.kind) {
     case 'authentication':
       return {

@@ -46,7 +46,7 @@ describe('Mimecast failures (API 2.0)', () => {
   it('answers 429 with Retry-After in whole seconds when Mimecast throttles beyond the deadline', async () => {
     q.sim.scriptFaults({ fault: { type: 'rate_limit', resetMs: 45_500 } });
     const answer = await q.request(search);
-    expect(expectProblem(answer, 429)).toContain('Retry after 46 seconds');
+    expect(expectProblem(answer, 429)).toContain('Retry after 46 seconds.');
     expect(answer.headers.get('retry-after')).toBe('46');
   });
 

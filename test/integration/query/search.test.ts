@@ -80,6 +80,52 @@ describe.each(['oauth2', 'hmac'] as const)('the query API against the simulator 
     expect(new Set(events.map((e) => e.category))).toEqual(new Set(['authentication_logs']));
   });
 
+  it("refuses a well-formed but unknown category as the caller's mistake (400 naming category), without searching", async () => {
+    // Prepare
+    q.sim.clearRequests();
+
+    // Act
+    const answer = await q.request(
+      `/v1/events?start=${iso(T0 - HOUR)}&end=${iso(T0)}&category=authentication_logs&category=authentcation_logs`,
+    );
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.json?.errors).toEqual([
+      { field: 'category', message: expect.stringContaining('"authentcation_logs"') },
+    ]);
+    expect(String(answer.json?.detail)).not.toMatch(/Mimecast refused/);
+    expect(q.sim.requests().filter((r) => r.endpoint === 'get-audit-events')).toHaveLength(0);
+  });
+
+  it('still answers 400 when Mimecast itself refuses a category the list did not know about', async () => {
+    // Prepare: the category list cannot be read, so only Mimecast can say the code is wrong.
+    const isolated = await startQueryApi(aws, {
+      secretId: 'search/categories-down',
+      sim: { eventsPerDay: 10 },
+    });
+    try {
+      isolated.sim.scriptFaults({
+        endpoint: 'get-categories',
+        fault: { type: 'http_error', status: 503 },
+        times: 20,
+      });
+
+      // Act
+      const answer = await isolated.request(
+        `/v1/events?start=${iso(T0 - HOUR)}&end=${iso(T0)}&category=no_such_logs`,
+      );
+
+      // Assess
+      expect(answer.status).toBe(400);
+      expect(answer.json?.errors).toEqual([
+        { field: 'category', message: 'was refused by Mimecast (err_validation_invalid_category)' },
+      ]);
+    } finally {
+      await isolated.close();
+    }
+  });
+
   it("lists Mimecast's categories", async () => {
     const answer = await q.request('/v1/categories');
     expect(answer.status).toBe(200);

@@ -246,6 +246,15 @@ describe('GET /v1/events', () => {
     expect(response.json?.nextPageToken).toBeNull();
   });
 
+  it('clamps a future end to now in whole seconds, like every other instant it reports', async () => {
+    const { call, clock } = harness({
+      page: async () => ({ events: [], next: undefined, responseBytes: 2 }),
+    });
+    clock.set(NOW + 456);
+    const answer = await call('GET', '/v1/events', range(NOW - HOUR, NOW + HOUR));
+    expect(answer.json?.range).toEqual({ start: iso(NOW - HOUR), end: iso(NOW) });
+  });
+
   it('clamps a future end to now and keeps that end for the following pages', async () => {
     const { call, calls, clock } = harness({
       page: async () => ({ events: [event('e', NOW - 1000)], next: 'more', responseBytes: 2 }),
@@ -315,6 +324,19 @@ describe('upstream failures', () => {
       expect(publishedSchema(doc, 'Problem').safeParse(response.json).success).toBe(true);
     });
   }
+
+  it('says "second" for a one-second throttling wait, and "seconds" otherwise', async () => {
+    const wait = async (ms: number) => {
+      const { call } = harness({
+        page: async () => {
+          throw new RateLimitedError('429', ms, { status: 429 });
+        },
+      });
+      return String((await call('GET', '/v1/events', range(NOW - HOUR, NOW))).json?.detail);
+    };
+    expect(await wait(400)).toMatch(/Retry after 1 second\.$/);
+    expect(await wait(2_500)).toMatch(/Retry after 3 seconds\.$/);
+  });
 
   it('names the secret to fix when the credentials are rejected', async () => {
     const { call } = harness({
