@@ -13,7 +13,7 @@ export const COLLECTOR_SERVICE_NAME = 'mimecast-audit-collector';
 /** POWERTOOLS_SERVICE_NAME of the query API function. */
 export const QUERY_SERVICE_NAME = 'mimecast-audit-query';
 
-/** Key prefix of one source's archive objects (DESIGN.md "Data in S3"). */
+/** Key prefix of one source's archive objects (docs/athena.md, "The data in S3"). */
 export function sourcePrefix(dataPrefix: string, sourceId: string): string {
   return `${dataPrefix}/source=${sourceId}`;
 }

@@ -1,5 +1,5 @@
 /**
- * SQL of the Athena saved (named) queries and of the README's examples. Kept as plain
+ * SQL of the Athena saved (named) queries and of the examples in docs/athena.md. Kept as plain
  * constants so the stack deploys exactly what tests run: the SQL sticks to what Athena's
  * engine (Trino) and DuckDB both understand — `try(map['key'])`, `lower`, `LIKE`, `count(*)`,
  * `CAST(current_date - INTERVAL 'n' DAY AS DATE)` — so it can be exercised offline against a
@@ -110,7 +110,7 @@ export const SAVED_QUERIES: readonly SavedQuery[] = [
   },
 ];
 
-/** Further README examples (not saved in the workgroup); same dialect rules as above. */
+/** Further examples of docs/athena.md (not saved in the workgroup); same dialect rules as above. */
 export const EXAMPLE_QUERIES: readonly SavedQuery[] = [
   {
     key: 'ActivityOfOneActor',
@@ -124,12 +124,12 @@ ORDER BY event_time`,
   },
   {
     key: 'EventById',
-    name: 'One event by id',
+    name: 'One event by id (last 30 days)',
     description:
-      'Narrow the dt range to the days the event can be in: dt is the partition, so it bounds the scan.',
+      'Widen the dt range to the days the event can be in, no further: dt is the partition, so it bounds the scan.',
     sql: `SELECT *
 FROM ${AUDIT_TABLE}
-WHERE dt BETWEEN '2026-01-01' AND '2026-01-31'
+WHERE dt >= ${sinceDaysAgo(30)}
   AND id = 'replace-with-event-id'`,
   },
   {

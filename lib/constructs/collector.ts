@@ -128,7 +128,7 @@ export class SourceCollector extends Construct {
       logRetention: props.logRetention,
       // No reservation unless asked for: the DynamoDB lease already keeps runs of one source
       // from overlapping (a second one ends with lease_held), and a reservation can make the
-      // deployment fail on accounts with a small concurrency quota (README: quotas).
+      // deployment fail on accounts with a small concurrency quota (docs/deploy.md, Prerequisites).
       reservedConcurrentExecutions: props.reservedConcurrency,
       retryAttempts: COLLECTOR_RETRY_ATTEMPTS,
       maxEventAge: COLLECTOR_MAX_EVENT_AGE,

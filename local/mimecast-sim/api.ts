@@ -95,7 +95,7 @@ export interface SimulatorOptions {
   clockOffsetMs?: number;
   /** PRNG seed for events, ids, credentials and random faults. Default 1. */
   seed?: number;
-  /** Average generated events per day (deterministic per seed; includes same-second bursts). Default 2000. 0 = none. */
+  /** Average generated events per day (deterministic per seed; includes same-second bursts). Default DEFAULT_EVENTS_PER_DAY (1000). 0 = none. */
   eventsPerDay?: number;
   /** Share (0..1) of events generated in bursts that share one second. Default 0.2. */
   burstShare?: number;
@@ -158,7 +158,7 @@ export interface SimulatorOptions {
 export interface MimecastSimulator {
   /** `http://127.0.0.1:<port>` */
   readonly baseUrl: string;
-  /** Working secrets for each auth mode, in the JSON shapes of DESIGN.md (with `baseUrl`). */
+  /** Working secrets for each auth mode, in the JSON shapes of docs/deploy.md (with `baseUrl`). */
   readonly secrets: { oauth2: Omit<OAuthSecret, 'mode'>; hmac: Omit<HmacSecret, 'mode'> };
   /**
    * Every event it holds with `start ≤ eventTime < end`, oldest first, visible or not yet visible.

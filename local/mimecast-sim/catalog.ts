@@ -1,6 +1,6 @@
 /**
  * What generated events look like: Mimecast's audit categories, their audit types and
- * `eventInfo` texts in the `Key: Value, Key: Value` style of MIMECAST_API.md.
+ * `eventInfo` texts in the `Key: Value, Key: Value` style Mimecast documents (docs/development.md).
  */
 import { intBetween, pick, type Random } from './prng.js';
 

@@ -1,6 +1,7 @@
 /** Command-line parsing for `npm run mimecast-sim` (kept apart from cli.ts so it can be unit tested). */
 import { parseArgs } from 'node:util';
 import type { LateEventClass, SimulatorOptions } from './api.js';
+import { DEFAULT_EVENTS_PER_DAY } from './settings.js';
 
 /** Usage text printed by `--help` and after a flag error. */
 export const USAGE = `Usage: npm run mimecast-sim -- [options]
@@ -11,7 +12,7 @@ its base URL and working credentials for API 2.0 (OAuth) and API 1.0 (HMAC).
 Options:
   --port <n>              TCP port (0 = any free port)              default 8080
   --seed <n>              seed for events and credentials            default 1
-  --events-per-day <n>    average generated events per day          default 2000
+  --events-per-day <n>    average generated events per day          default ${DEFAULT_EVENTS_PER_DAY}
   --token-ttl <seconds>   OAuth access token lifetime               default 1799
   --page-latency-ms <ms>  added latency per get-audit-events page   default 0
   --rate-limit <c/r|off>  token bucket: capacity/refill-per-second  default 50/25

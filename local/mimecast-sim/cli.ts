@@ -6,6 +6,7 @@
 import type { SimulatorOptions } from './api.js';
 import { CliUsageError, parseCliArgs, USAGE } from './cli-args.js';
 import { startMimecastSimulator } from './server.js';
+import { DEFAULT_EVENTS_PER_DAY } from './settings.js';
 
 /** The non-default behaviours switched on, for the start-up banner ('' when none). */
 function describeExtras(options: SimulatorOptions): string {
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
       : `${options.rateLimit?.capacity ?? 50}/${options.rateLimit?.refillPerSecond ?? 25}`;
   console.log(`Mimecast API simulator listening on ${simulator.baseUrl}`);
   console.log(
-    `seed ${options.seed ?? 1}, ${options.eventsPerDay ?? 2000} events/day, token TTL ${options.tokenTtlSeconds ?? 1799} s, page latency ${options.pageLatencyMs ?? 0} ms, rate limit ${rate}`,
+    `seed ${options.seed ?? 1}, ${options.eventsPerDay ?? DEFAULT_EVENTS_PER_DAY} events/day, token TTL ${options.tokenTtlSeconds ?? 1799} s, page latency ${options.pageLatencyMs ?? 0} ms, rate limit ${rate}`,
   );
   const extras = describeExtras(options);
   if (extras !== '') console.log(extras);

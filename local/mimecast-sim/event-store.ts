@@ -12,7 +12,7 @@ export interface Position {
   seq: number;
 }
 
-/** What a search selects. `endMs` is inclusive, deliberately (see MIMECAST_API.md). */
+/** What a search selects. `endMs` is inclusive, deliberately (see docs/development.md, Paging and time). */
 export interface SearchFilter {
   startMs: number;
   endMs: number;

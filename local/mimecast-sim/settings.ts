@@ -26,6 +26,12 @@ export interface Settings {
   stuckRanges: StuckRange[];
 }
 
+/**
+ * Average generated events per day when none is given: the one default of the standalone
+ * simulator and of `npm start`, so both show the same archive for the same seed.
+ */
+export const DEFAULT_EVENTS_PER_DAY = 1000;
+
 /** The default fail[] code for a startDateTime older than the history. */
 export const DEFAULT_RETENTION_ERROR_CODE = 'err_validation_date_outside_retention';
 
@@ -112,7 +118,12 @@ export function resolveSettings(options: SimulatorOptions): Settings {
     clock: options.clock ?? systemClock,
     clockOffsetMs: requireClockOffset(options.clockOffsetMs ?? 0),
     seed: requireRange('seed', options.seed ?? 1, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
-    eventsPerDay: requireRange('eventsPerDay', options.eventsPerDay ?? 2000, 0, 100_000_000),
+    eventsPerDay: requireRange(
+      'eventsPerDay',
+      options.eventsPerDay ?? DEFAULT_EVENTS_PER_DAY,
+      0,
+      100_000_000,
+    ),
     burstShare: requireRange('burstShare', options.burstShare ?? 0.2, 0, 1),
     historyMs: requireRange('historyDays', options.historyDays ?? 60, Number.MIN_VALUE) * DAY_MS,
     retentionErrorCode: requireCode('retentionErrorCode', options.retentionErrorCode),

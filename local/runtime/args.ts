@@ -1,5 +1,7 @@
 /** Command-line parsing for `npm start` (apart from start.ts so it can be unit tested). */
 import { parseArgs } from 'node:util';
+import { DEFAULT_EVENTS_PER_DAY } from '#local/mimecast-sim/settings.js';
+import { EXPECTED_VARIABLES } from './credentials.js';
 
 /** Usage text of `npm start -- --help`. */
 export const USAGE = `Usage: npm start -- [options]
@@ -17,17 +19,18 @@ Options:
                           {"clientId","clientSecret","baseUrl"?} (API 2.0) or
                           {"baseUrl","appId","appKey","accessKey","secretKey"} (API 1.0)
   --lookback-days <n>     first-run backfill, 1-60                         default 60
-  --events-per-day <n>    simulator: average events per day                default 1000
+  --events-per-day <n>    simulator: average events per day                default ${DEFAULT_EVENTS_PER_DAY}
   --seed <n>              simulator: seed of events and credentials        default 1
   --api-port <port>       local query API on http://127.0.0.1:<port>       default 8787
                           (0 picks a free port; not started with --once)
-  --verbose               show the handler's own JSON log lines (info level)
+  --verbose               show the handlers' own JSON log lines (info level; the collector's
+                          and the query API's), instead of progress and summaries only
   --help                  show this text
 
-Real Mimecast credentials can also come from the environment:
-  API 2.0: MIMECAST_CLIENT_ID, MIMECAST_CLIENT_SECRET, MIMECAST_BASE_URL (optional)
-  API 1.0: MIMECAST_BASE_URL, MIMECAST_APP_ID, MIMECAST_APP_KEY, MIMECAST_ACCESS_KEY, MIMECAST_SECRET_KEY
-They are stored only in the in-process Secrets Manager stand-in and never printed.`;
+Real Mimecast credentials can also come from the environment (not together with --secret-file):
+${EXPECTED_VARIABLES}
+They are stored only in the in-process Secrets Manager stand-in and never printed. Only one
+npm start can use a data directory at a time (it holds a lock file there while it runs).`;
 
 /** What `npm start` was asked to do. */
 export interface StartOptions {
@@ -95,7 +98,7 @@ export function parseStartArgs(argv: readonly string[]): StartCommand {
       dataDir: text('data-dir'),
       secretFile: text('secret-file'),
       lookbackDays: integer('lookback-days', text('lookback-days'), 60, 1, 60),
-      eventsPerDay: integer('events-per-day', text('events-per-day'), 1000, 0, 1_000_000),
+      eventsPerDay: integer('events-per-day', text('events-per-day'), DEFAULT_EVENTS_PER_DAY, 0, 1_000_000),
       seed: integer('seed', text('seed'), 1, 0, 2 ** 31),
       apiPort: integer('api-port', text('api-port'), 8787, 0, 65_535),
       verbose: values.verbose === true,

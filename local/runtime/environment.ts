@@ -5,17 +5,21 @@
  * Separate from the scheduler so other local tools (e.g. a local query-API adapter) can reuse it.
  */
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { partitionPrefix } from '#core/archive/layout.js';
+import { cursorDocuments, readCursor } from '#core/cursor/dynamo-cursor-reader.js';
+import type { CursorState } from '#core/ports.js';
 import type { MimecastSimulator } from '#local/mimecast-sim/index.js';
 import { startMimecastSimulator } from '#local/mimecast-sim/index.js';
+import { DEFAULT_EVENTS_PER_DAY } from '#local/mimecast-sim/settings.js';
 import { type Standins, startStandins } from '#local/standins/index.js';
-import { resolveRealMimecast } from './credentials.js';
+import { type CredentialOrigin, resolveRealMimecast } from './credentials.js';
 import { restoreCursorItem, saveCursorItem } from './cursor-file.js';
+import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 
-/** The collector's defaults that `npm start` keeps (DESIGN.md contract values). */
+/** The collector's defaults that `npm start` keeps (the production defaults). */
 export const LOCAL_SOURCE_ID = 'default';
 export const LOCAL_DATA_PREFIX = 'mimecast/audit-events';
 export const LOCAL_SECRET_ID = 'local/mimecast-audit-lake/mimecast';
@@ -34,6 +38,10 @@ export interface LocalEnvironmentOptions {
   seed?: number | undefined;
   /** Handler log level (Powertools); default WARN so the console shows progress, not JSON. */
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | undefined;
+  /** Recorded in the data directory's lock file, for the message a second start gets. */
+  command?: string | undefined;
+  /** Whether this is a `--once` run (the lock records it). */
+  once?: boolean | undefined;
 }
 
 /** The started environment. */
@@ -45,6 +53,12 @@ export interface LocalEnvironment {
     | { kind: 'simulator'; description: string; simulator: MimecastSimulator }
     | { kind: 'real'; description: string };
   dataDir: string;
+  /** The data directory's lock, held until close(). */
+  lock: DataDirLock;
+  /** Where real credentials came from (undefined: the simulator). */
+  credentialOrigin: CredentialOrigin | undefined;
+  /** The Secrets Manager stand-in's secret name (messages quote it). */
+  secretId: string;
   /** s3rver's directory: objects are files below `<s3Directory>/<bucket>/<key>`. */
   s3Directory: string;
   /** An S3 client pointed at the stand-in (for reading data back). */
@@ -53,6 +67,8 @@ export interface LocalEnvironment {
   sourcePrefix: string;
   /** Saves the cursor so the next session continues where this one stopped. */
   saveCursor(): Promise<void>;
+  /** The source's cursor as the collector sees it (null before its first run). */
+  readCursor(): Promise<CursorState | null>;
   /** Saves the cursor and stops every server. Idempotent. */
   close(): Promise<void>;
 }
@@ -66,10 +82,18 @@ export async function startLocalEnvironment(
   const s3Directory = join(dataDir, 's3');
   await mkdir(s3Directory, { recursive: true });
   const cursorFile = join(dataDir, 'cursor.json');
+  // Before the cursor is read: a second process must not load (and later overwrite) it.
+  const lock = await lockDataDir(dataDir, {
+    command: options.command ?? describeCommand(process.argv),
+    once: options.once ?? false,
+  });
 
-  const standins = await startStandins({ directory: s3Directory });
+  // Kept outside the try for the cleanup when starting fails part-way.
+  let standins: Standins | undefined;
   let simulator: MimecastSimulator | undefined;
   try {
+    const started = await startStandins({ directory: s3Directory });
+    standins = started;
     let secretJson: string;
     if (real) {
       secretJson = real.secretJson;
@@ -77,34 +101,34 @@ export async function startLocalEnvironment(
       // The system clock: the simulator's history moves with real time, like Mimecast's.
       simulator = await startMimecastSimulator({
         seed: options.seed ?? 1,
-        eventsPerDay: options.eventsPerDay ?? 1000,
+        eventsPerDay: options.eventsPerDay ?? DEFAULT_EVENTS_PER_DAY,
       });
       secretJson = JSON.stringify(simulator.secrets.oauth2);
     }
-    standins.putSecret(LOCAL_SECRET_ID, secretJson);
+    started.putSecret(LOCAL_SECRET_ID, secretJson);
 
     const clientSettings = {
-      region: requireEnv(standins.env, 'AWS_REGION'),
+      region: requireEnv(started.env, 'AWS_REGION'),
       credentials: {
-        accessKeyId: requireEnv(standins.env, 'AWS_ACCESS_KEY_ID'),
-        secretAccessKey: requireEnv(standins.env, 'AWS_SECRET_ACCESS_KEY'),
+        accessKeyId: requireEnv(started.env, 'AWS_ACCESS_KEY_ID'),
+        secretAccessKey: requireEnv(started.env, 'AWS_SECRET_ACCESS_KEY'),
       },
     };
     const dynamodb = new DynamoDBClient({
       ...clientSettings,
-      endpoint: requireEnv(standins.env, 'AWS_ENDPOINT_URL_DYNAMODB'),
+      endpoint: requireEnv(started.env, 'AWS_ENDPOINT_URL_DYNAMODB'),
     });
     const s3 = new S3Client({
       ...clientSettings,
-      endpoint: requireEnv(standins.env, 'AWS_ENDPOINT_URL_S3'),
+      endpoint: requireEnv(started.env, 'AWS_ENDPOINT_URL_S3'),
       forcePathStyle: true,
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
-    await restoreCursorItem(dynamodb, standins.table, cursorFile);
+    await restoreCursorItem(dynamodb, started.table, cursorFile);
 
     const env: Record<string, string> = {
-      ...standins.env,
+      ...started.env,
       MIMECAST_SECRET_ID: LOCAL_SECRET_ID,
       SOURCE_ID: LOCAL_SOURCE_ID,
       DATA_PREFIX: LOCAL_DATA_PREFIX,
@@ -115,7 +139,8 @@ export async function startLocalEnvironment(
       POWERTOOLS_METRICS_DISABLED: 'true',
     };
 
-    const saveCursor = () => saveCursorItem(dynamodb, standins.table, LOCAL_SOURCE_ID, cursorFile);
+    const saveCursor = () => saveCursorItem(dynamodb, started.table, LOCAL_SOURCE_ID, cursorFile);
+    const documents = cursorDocuments(dynamodb);
     let closing: Promise<void> | undefined;
     const close = () => {
       closing ??= (async () => {
@@ -124,7 +149,8 @@ export async function startLocalEnvironment(
         } finally {
           dynamodb.destroy();
           s3.destroy();
-          await Promise.allSettled([standins.close(), simulator?.close()]);
+          await Promise.allSettled([started.close(), simulator?.close()]);
+          await lock.release();
         }
       })();
       return closing;
@@ -132,25 +158,44 @@ export async function startLocalEnvironment(
 
     return {
       env,
-      standins,
+      standins: started,
       mimecast: simulator
         ? {
             kind: 'simulator',
-            description: `Mimecast simulator at ${simulator.baseUrl} (seed ${options.seed ?? 1}, ~${options.eventsPerDay ?? 1000} events/day)`,
+            description: `Mimecast simulator at ${simulator.baseUrl} (seed ${options.seed ?? 1}, ~${options.eventsPerDay ?? DEFAULT_EVENTS_PER_DAY} events/day)`,
             simulator,
           }
         : { kind: 'real', description: real?.description ?? 'real Mimecast' },
       dataDir,
+      lock,
+      credentialOrigin: real?.origin,
+      secretId: LOCAL_SECRET_ID,
       s3Directory,
       s3,
       sourcePrefix: partitionPrefix(LOCAL_DATA_PREFIX, LOCAL_SOURCE_ID),
       saveCursor,
+      readCursor: () => readCursor(documents, started.table, LOCAL_SOURCE_ID),
       close,
     };
   } catch (err: unknown) {
-    await Promise.allSettled([standins.close(), simulator?.close()]);
+    await Promise.allSettled([standins?.close(), simulator?.close()]);
+    await lock.release();
     throw err;
   }
+}
+
+/**
+ * The command line as the user most likely typed it, for the lock file: `npm start -- …`
+ * when npm ran the start script, else the script and its arguments.
+ */
+export function describeCommand(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
+  const args = argv
+    .slice(2)
+    .map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`));
+  if (env.npm_lifecycle_event === 'start')
+    return ['npm start', ...(args.length > 0 ? ['--', ...args] : [])].join(' ');
+  const script = argv[1] ? relative(process.cwd(), argv[1]) || argv[1] : 'local/start.ts';
+  return ['tsx', script, ...args].join(' ');
 }
 
 function requireEnv(env: Record<string, string>, name: string): string {

@@ -4,6 +4,11 @@ import type { DaySummary } from './archive-summary.js';
 
 const number = new Intl.NumberFormat('en-US');
 
+/** `1 window`, `2 windows`, `1,234 events`: the count, formatted, with the noun in the right number. */
+export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${number.format(count)} ${count === 1 ? singular : pluralForm}`;
+}
+
 /** `1h 02m 03s`, `4m 05s`, `6s`. */
 export function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
@@ -19,15 +24,15 @@ export function formatDuration(seconds: number): string {
 export function formatRun(run: number, summary: RunSummary, elapsedMs: number): string {
   const parts = [
     `run ${run}: ${summary.stopReason}`,
-    `${number.format(summary.windows)} windows`,
-    `${number.format(summary.events)} events`,
-    `${number.format(summary.objects)} objects`,
+    plural(summary.windows, 'window'),
+    plural(summary.events, 'event'),
+    plural(summary.objects, 'object'),
     `backfill ${summary.backfillPercent}%`,
     `lag ${summary.lagSeconds === null ? 'n/a' : formatDuration(summary.lagSeconds)}`,
     `${(elapsedMs / 1000).toFixed(1)} s`,
   ];
   if (summary.malformed > 0) parts.push(`${number.format(summary.malformed)} malformed (quarantined)`);
-  if (summary.gapsRecorded > 0) parts.push(`${summary.gapsRecorded} gap(s) recorded: see the cursor`);
+  if (summary.gapsRecorded > 0) parts.push(`${plural(summary.gapsRecorded, 'gap')} recorded: see the cursor`);
   return parts.join(' · ');
 }
 
@@ -40,7 +45,19 @@ export function formatDays(days: readonly DaySummary[]): string {
   const events = days.reduce((sum, day) => sum + day.events, 0);
   const objects = days.reduce((sum, day) => sum + day.objects, 0);
   lines.push(
-    `total       ${number.format(events).padStart(8)}  ${String(objects).padStart(7)}  (${days.length} days)`,
+    `total       ${number.format(events).padStart(8)}  ${String(objects).padStart(7)}  (${plural(days.length, 'day')})`,
   );
   return lines.join('\n');
+}
+
+/** Warnings the collector logged during a run, by message, for the hint shown without --verbose. */
+export function formatHiddenWarnings(byMessage: ReadonlyMap<string, number>): string | undefined {
+  const total = [...byMessage.values()].reduce((sum, n) => sum + n, 0);
+  if (total === 0) return undefined;
+  const top = [...byMessage.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([message, n]) => `"${message}" ×${number.format(n)}`);
+  const more = byMessage.size > 3 ? `, ${plural(byMessage.size - 3, 'other message')}` : '';
+  return `${plural(total, 'warning')} logged (${top.join(', ')}${more}); --verbose shows the log lines`;
 }

@@ -21,6 +21,8 @@ export interface SchedulerOptions {
   intervalMs: number;
   /** Aborted when the user asks to stop. */
   signal: AbortSignal;
+  /** Called before each run (e.g. to start showing its progress). */
+  beforeRun?: (run: number) => Promise<void>;
   /** Called after each run (saves the cursor, prints progress). */
   afterRun: (outcome: RunOutcome) => Promise<void>;
   /** `--once` gives up after this many runs (a guard against a run that never catches up). */
@@ -61,6 +63,7 @@ export async function runSchedule(options: SchedulerOptions): Promise<SchedulerR
   let failures = 0;
   while (!options.signal.aborted) {
     runs += 1;
+    await options.beforeRun?.(runs);
     const local = createLocalContext('mimecast-audit-collector');
     const onStop = () => local.expire();
     options.signal.addEventListener('abort', onStop, { once: true });

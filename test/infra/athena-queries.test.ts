@@ -196,7 +196,7 @@ describe('saved Athena queries (run in DuckDB)', () => {
     );
   });
 
-  it.each(EXAMPLE_QUERIES.map((q) => [q.key, q]))('README example %s runs', async (_key, query) => {
+  it.each(EXAMPLE_QUERIES.map((q) => [q.key, q]))('docs/athena.md example %s runs', async (_key, query) => {
     await expect(run(query)).resolves.toBeInstanceOf(Array);
   });
 

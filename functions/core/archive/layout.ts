@@ -1,5 +1,5 @@
 /**
- * The S3 key layout (DESIGN.md, "Data in S3"):
+ * The S3 key layout (docs/athena.md, "The data in S3"):
  * `<prefix>/source=<id>/dt=<YYYY-MM-DD>/<start>_<end>.ndjson.gz`, `<start>`/`<end>` as
  * `YYYYMMDDTHHmmssZ`. Keys depend only on their inputs, so redoing a window overwrites exactly
  * the objects an interrupted attempt may have written: no duplicates, no orphans.

@@ -1,5 +1,5 @@
 /**
- * Turns a raw Mimecast audit event into the archive record of DESIGN.md ("Data in S3").
+ * Turns a raw Mimecast audit event into the archive record (docs/athena.md, "Record fields").
  * Malformed events are not dropped here: the caller gets a reason (and the id when there is
  * one) so it can count, log and keep them findable.
  */

@@ -1,6 +1,6 @@
 /**
  * The archive record: one line of the gzip NDJSON objects in S3, and the shape the query API
- * returns. Field names and meanings are part of the contract (DESIGN.md, "Data in S3") and
+ * returns. Field names and meanings are part of the contract (docs/athena.md, "The data in S3") and
  * match the Glue table's columns.
  */
 export interface AuditRecord {

@@ -128,7 +128,7 @@ const nonEmptyString = (value: unknown): string | undefined =>
 
 /**
  * Reads one `get-categories` item. `code` is what the audit search filters on; the response
- * shape is only "likely" (MIMECAST_API.md), so an item without `code` falls back to its `id`,
+ * shape is only "likely" (docs/development.md, Mimecast API behaviour), so an item without `code` falls back to its `id`,
  * then its `name` (better a usable label than a silently missing category), and a bare string
  * is taken as a code. Items with none of these are dropped.
  */
@@ -281,7 +281,7 @@ export function createMimecastClient(
    * (one page ahead, no more): Mimecast's latency then overlaps the caller's processing instead
    * of adding to it. If the caller stops early, the read-ahead request is aborted.
    *
-   * An empty page alone never ends a search (MIMECAST_API.md: whether one can come in the
+   * An empty page alone never ends a search (docs/development.md, Paging and time: whether one can come in the
    * middle is unknown, and ending there would drop the rest silently). The search ends when
    * `next` is absent, or when an empty page hands back the token just sent (the cursor did not
    * move). Everything else that cannot make progress is a ProtocolError, never a quiet end.

@@ -1,5 +1,5 @@
 /**
- * API 1.0 request signing (MIMECAST_API.md): HMAC-SHA1 over
+ * API 1.0 request signing (docs/development.md, Authentication): HMAC-SHA1 over
  * `{x-mc-date}:{x-mc-req-id}:{path}:{appKey}` with the base64-decoded secret key.
  */
 import { createHmac, randomUUID } from 'node:crypto';

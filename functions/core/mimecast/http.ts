@@ -50,24 +50,120 @@ export function abortedError(label: string, attempt: AttemptSignal): RetryableEr
   );
 }
 
-/** A system error code such as `ECONNRESET` or `UND_ERR_SOCKET`, if the failure carries one. */
-function networkCode(err: unknown): string | undefined {
+/** A system error code such as `ECONNRESET` or `UND_ERR_SOCKET`, and the error carrying it, if any. */
+function networkFailure(
+  err: unknown,
+): (Error & { code: string; address?: unknown; port?: unknown }) | undefined {
   for (let current = err, depth = 0; current instanceof Error && depth < 4; depth++) {
     const code = (current as Error & { code?: unknown }).code;
-    if (typeof code === 'string' && /^[A-Z0-9_]{2,40}$/.test(code)) return code;
+    if (typeof code === 'string' && /^[A-Z0-9_]{2,40}$/.test(code))
+      return current as Error & { code: string };
     current = current.cause;
   }
   return undefined;
 }
 
-/** Classifies a failure thrown by fetch or by reading the body. */
-export function transportError(label: string, attempt: AttemptSignal, err: unknown): RetryableError {
+/** True when `err` or one of its causes has exactly `message` (a fixed text, so nothing of the URL is echoed). */
+function hasCauseMessage(err: unknown, message: string): boolean {
+  for (let current = err, depth = 0; current instanceof Error && depth < 4; depth++) {
+    if (current.message === message) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
+/** Codes that mean no connection was made (as opposed to one that broke). */
+const CONNECT_FAILURES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed for now',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  EHOSTDOWN: 'host is down',
+  CERT_HAS_EXPIRED: 'TLS certificate expired',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed TLS certificate',
+  SELF_SIGNED_CERT_IN_CHAIN: 'self-signed TLS certificate in the chain',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS certificate cannot be verified',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'TLS certificate issuer unknown',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'TLS certificate is for another host',
+  EPROTO: 'TLS or protocol error',
+};
+
+/** Codes of a connection that was made and then broke. */
+const BROKEN_CONNECTIONS: Readonly<Record<string, string>> = {
+  ECONNRESET: 'connection reset by the server',
+  EPIPE: 'connection closed while sending',
+  UND_ERR_SOCKET: 'connection closed unexpectedly',
+  UND_ERR_CLOSED: 'connection closed',
+  ECONNABORTED: 'connection aborted',
+};
+
+/**
+ * `host:port` of the request (the URL's, with the scheme's default port), plus the address that
+ * was dialled when it differs (after DNS): never the URL's credentials, path or query string,
+ * which may carry secrets.
+ */
+function endpointOf(
+  url: string | undefined,
+  failure: { address?: unknown; port?: unknown } | undefined,
+): string {
+  const address =
+    typeof failure?.address === 'string' && failure.address !== '' ? failure.address : undefined;
+  const dialledPort =
+    typeof failure?.port === 'number' || typeof failure?.port === 'string' ? String(failure.port) : undefined;
+  let host: string | undefined;
+  let port: string | undefined;
+  if (url !== undefined) {
+    try {
+      const parsed = new URL(url);
+      host = parsed.hostname;
+      port = parsed.port || (parsed.protocol === 'http:' ? '80' : '443');
+    } catch (err: unknown) {
+      // An unparseable URL is reported by the client before any request; here it only loses the host.
+      if (!(err instanceof TypeError)) throw err;
+    }
+  }
+  const bracket = (name: string) => (name.includes(':') && !name.startsWith('[') ? `[${name}]` : name);
+  const target = host ?? address;
+  if (target === undefined) return 'the server';
+  const shown = `${bracket(target)}${(port ?? dialledPort) === undefined ? '' : `:${port ?? dialledPort}`}`;
+  return address !== undefined && bracket(address) !== bracket(target) ? `${shown} at ${address}` : shown;
+}
+
+/**
+ * Classifies a failure thrown by fetch or by reading the body. The message names the host,
+ * port and reason (`cannot connect to 127.0.0.1:9 (ECONNREFUSED: connection refused)`), so a
+ * wrong base URL or a firewall is recognisable without a debugger; `url` is only read for its
+ * host and port.
+ */
+export function transportError(
+  label: string,
+  attempt: AttemptSignal,
+  err: unknown,
+  url?: string,
+): RetryableError {
   if (attempt.signal.aborted) return abortedError(label, attempt);
-  const code = networkCode(err);
-  return new RetryableError(`Mimecast ${label}: network error${code ? ` (${code})` : ''}`, 'network', {
-    code,
-    cause: err,
-  });
+  const failure = networkFailure(err);
+  const code = failure?.code;
+  const endpoint = endpointOf(url, failure);
+  let message: string;
+  if (code !== undefined && CONNECT_FAILURES[code] !== undefined) {
+    message = `cannot connect to ${endpoint} (${code}: ${CONNECT_FAILURES[code]})`;
+  } else if (code !== undefined && BROKEN_CONNECTIONS[code] !== undefined) {
+    message = `connection to ${endpoint} failed (${code}: ${BROKEN_CONNECTIONS[code]})`;
+  } else if (code !== undefined) {
+    message = `network error talking to ${endpoint} (${code})`;
+  } else if (hasCauseMessage(err, 'bad port')) {
+    // fetch refuses some ports outright (1, 7, 9, 25, …) without trying to connect.
+    message = `cannot connect to ${endpoint} (fetch refuses this port: it is on the Fetch standard's list of bad ports)`;
+  } else {
+    // No code: the error's own text may quote the URL (and so a query string); name only its class.
+    const kind = err instanceof Error ? err.name : 'unknown failure';
+    message = `network error talking to ${endpoint} (${kind}, no error code)`;
+  }
+  return new RetryableError(`Mimecast ${label}: ${message}`, 'network', { code, cause: err });
 }
 
 /** A fully read answer. */
@@ -98,7 +194,7 @@ export async function post(
     const bytes = new Uint8Array(await response.arrayBuffer());
     return { status: response.status, headers: response.headers, body: bytes };
   } catch (err: unknown) {
-    throw transportError(label, attempt, err);
+    throw transportError(label, attempt, err, url);
   }
 }
 

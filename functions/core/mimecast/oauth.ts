@@ -16,7 +16,7 @@ import {
 import { errorFromStatus, type Redactor } from './response.js';
 import type { OAuthSecret } from './types.js';
 
-/** Renew this long before expiry (MIMECAST_API.md: "renew ~60 s before expiry"). */
+/** Renew this long before expiry (Mimecast's guidance, docs/development.md: "renew ~60 s before expiry"). */
 export const TOKEN_RENEWAL_MARGIN_MS = 60_000;
 /** Used when the token answer has no usable `expires_in`; short, so a wrong guess costs little. */
 const DEFAULT_TOKEN_TTL_MS = 300_000;

@@ -1,5 +1,5 @@
 /**
- * Parsing of the Mimecast credentials secret (JSON, two shapes, see DESIGN.md). The auth mode
+ * Parsing of the Mimecast credentials secret (JSON, two shapes, see docs/deploy.md). The auth mode
  * follows from which fields are present. Every error names fields and says what is wrong
  * with them, never what their value is: the raw text is a secret.
  */

@@ -1,5 +1,5 @@
 /**
- * The exactly-once sync engine (DESIGN.md, "The sync engine"). One run:
+ * The exactly-once sync engine (docs/operate.md, "The exactly-once guarantee"). One run:
  *   lease → steps until caught up or out of time → release the lease,
  * where a step is either a WINDOW step (new history: plan or redo the pending window, drain,
  * write one object per UTC date, commit; split when too dense, too slow, interrupted or

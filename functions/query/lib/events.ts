@@ -152,7 +152,7 @@ export async function searchEvents(
     });
   }
 
-  // An empty page or a token that repeats ends the search (MIMECAST_API.md: some servers keep
+  // An empty page or a token that repeats ends the search (docs/development.md, Mimecast API behaviour: some servers keep
   // sending `next` after the last page).
   const more =
     page.next !== undefined && page.next !== '' && page.events.length > 0 && page.next !== upstreamToken;

@@ -1,10 +1,10 @@
 /**
- * The Athena SQL we ship (the workgroup's saved queries and every ```sql block of the README),
+ * The Athena SQL we ship (the workgroup's saved queries and every ```sql block of the docs),
  * run in DuckDB over objects the real collector wrote — through the Glue table's column list and
  * hive partitions — and checked against the simulator's ground truth. Athena (Trino) and DuckDB
  * differ, so the SQL keeps to their common ground; this test is what keeps it there.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
@@ -135,20 +135,42 @@ describe('saved Athena queries over the collector output', () => {
   });
 });
 
-describe('README Athena examples', () => {
-  it('every sql block of the README is one of the shipped queries and runs over the collector output', async () => {
-    // Prepare: the README's SQL, as a reader would copy it.
-    const readme = await readFile('README.md', 'utf8');
-    const blocks = [...readme.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) =>
-      (m[1] ?? '').trim().replace(/;$/, ''),
-    );
-    const shipped = [...SAVED_QUERIES, ...EXAMPLE_QUERIES].map((q) => q.sql.trim());
+/** The ```sql blocks of a markdown file, as a reader would copy them (trimmed, without the final `;`). */
+async function sqlBlocks(path: string): Promise<string[]> {
+  const markdown = await readFile(path, 'utf8');
+  return [...markdown.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => (m[1] ?? '').trim().replace(/;$/, ''));
+}
+
+describe('documented Athena SQL (docs/athena.md)', () => {
+  const shipped = [...SAVED_QUERIES, ...EXAMPLE_QUERIES].map((q) => q.sql.trim());
+
+  it('every sql block of the README and docs/ is one of the shipped queries and runs over the collector output', async () => {
+    // Prepare: every markdown file a reader may copy SQL from; the queries live in docs/athena.md.
+    const docs = (await readdir('docs', { recursive: true }))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => join('docs', f));
+    const blocks = (await Promise.all(['README.md', ...docs].map(sqlBlocks))).flat();
 
     // Assess
     expect(blocks.length).toBeGreaterThanOrEqual(SAVED_QUERIES.length);
     for (const sql of blocks) {
-      expect(shipped, 'README SQL must match lib/athena/queries.ts').toContain(sql);
+      expect(shipped, 'documented SQL must match lib/athena/queries.ts').toContain(sql);
       await expect(rows(sql)).resolves.toBeInstanceOf(Array);
+    }
+  });
+
+  it('docs/athena.md shows every saved and example query under its own name', async () => {
+    // An analyst reads the queries there; one added to lib/athena/queries.ts must be documented too.
+    const markdown = await readFile('docs/athena.md', 'utf8');
+    const blocks = await sqlBlocks('docs/athena.md');
+
+    for (const query of [...SAVED_QUERIES, ...EXAMPLE_QUERIES]) {
+      expect(blocks, `docs/athena.md shows ${query.key}`).toContain(query.sql.trim());
+      const headings = markdown.split('\n').filter((line) => /^#+ /.test(line));
+      expect(
+        headings.map((h) => h.replace(/^#+ /, '')),
+        `docs/athena.md has a heading for ${query.key}`,
+      ).toContain(query.name);
     }
   });
 

@@ -18,7 +18,7 @@ export function mcIso(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 19)}+0000`;
 }
 
-/** Headers of an API 1.0 request, signed as MIMECAST_API.md describes. */
+/** Headers of an API 1.0 request, signed as docs/development.md describes. */
 export function hmacHeaders(
   secret: MimecastSimulator['secrets']['hmac'],
   path: string,

@@ -1,4 +1,5 @@
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { connect } from 'node:net';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { MimecastSimulator } from '#local/mimecast-sim/index.js';
 import { startMimecastSimulator } from '#local/mimecast-sim/index.js';
@@ -19,8 +20,16 @@ describe('the local adapter', () => {
 
   beforeAll(async () => {
     api = await startLocalQueryApi({
-      handler: async (event) => {
+      handler: async (event): Promise<APIGatewayProxyResultV2> => {
         seen.push(event);
+        if (event.rawPath === '/throw') throw new Error('handler bug');
+        if (event.rawPath === '/problem') {
+          return {
+            statusCode: 502,
+            headers: { 'content-type': 'application/problem+json; charset=utf-8' },
+            body: JSON.stringify({ type: 'urn:x', title: 't', status: 502, detail: 'Fix secret s1.' }),
+          };
+        }
         return {
           statusCode: 201,
           headers: { 'X-Echo': 'yes' },
@@ -28,6 +37,7 @@ describe('the local adapter', () => {
           isBase64Encoded: true,
         };
       },
+      problemDetail: (detail) => detail.replace('secret s1', 'the secret file ./x.json'),
     });
   });
   afterAll(async () => {
@@ -60,6 +70,75 @@ describe('the local adapter', () => {
       },
     });
     expect(event?.requestContext.requestId).toMatch(/^[A-Za-z0-9_-]{16}$/);
+  });
+
+  it('answers a header over 16 KB with a 431 problem document, not a bare status', async () => {
+    // Act
+    const response = await fetch(`${api.url}/v1/status?x=1`, { headers: { 'x-big': 'a'.repeat(20_000) } });
+    const body = (await response.json()) as Record<string, unknown>;
+
+    // Assess
+    expect(response.status).toBe(431);
+    expect(response.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
+    expect(body).toEqual({
+      type: 'urn:mimecast-audit-lake:problem:request-header-fields-too-large',
+      title: 'Request header fields too large',
+      status: 431,
+      detail: expect.stringContaining('16,384 bytes (16 KB)'),
+      instance: '/v1/status',
+      requestId: response.headers.get('x-request-id'),
+    });
+    expect(body.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('answers a body over 1 MiB with a 413 problem document', async () => {
+    const response = await fetch(`${api.url}/v1/events`, { method: 'POST', body: 'x'.repeat(1_100_000) });
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(response.status).toBe(413);
+    expect(response.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
+    expect(body).toMatchObject({
+      type: 'urn:mimecast-audit-lake:problem:payload-too-large',
+      title: 'Request body too large',
+      status: 413,
+      instance: '/v1/events',
+      requestId: response.headers.get('x-request-id'),
+    });
+  });
+
+  it('answers malformed HTTP and a failing handler with problem documents too', async () => {
+    // Act
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(api.url).port), '127.0.0.1', () => {
+        socket.write('GET /v1/status HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n');
+      });
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString('utf8');
+      });
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    const failed = await fetch(`${api.url}/throw`);
+    const failedBody = (await failed.json()) as Record<string, unknown>;
+
+    // Assess
+    expect(raw).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(raw).toContain('content-type: application/problem+json; charset=utf-8');
+    const document = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
+    expect(document).toMatchObject({ status: 400, type: 'urn:mimecast-audit-lake:problem:invalid-request' });
+    expect(failed.status).toBe(500);
+    expect(failed.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
+    expect(failedBody).toMatchObject({
+      type: 'urn:mimecast-audit-lake:problem:internal-error',
+      status: 500,
+      instance: '/throw',
+      requestId: failed.headers.get('x-request-id'),
+    });
+  });
+
+  it('lets the caller rewrite problem details (locally: what to edit instead of a secret)', async () => {
+    const response = await fetch(`${api.url}/problem`);
+    expect(((await response.json()) as { detail: string }).detail).toBe('Fix the secret file ./x.json.');
   });
 
   it('prints example curl commands for its URL', () => {
@@ -153,6 +232,34 @@ describe('end to end: the Lambda handler behind the local adapter', () => {
     expect([notFound.status, wrongMethod.status, repeated.status]).toEqual([404, 405, 400]);
     expect(wrongMethod.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
     expect(repeated.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
+  });
+
+  it('keeps each concurrent request’s own request id in its log lines', async () => {
+    // Prepare: slow pages so that the requests overlap inside the handler.
+    sim.setPageLatency(150);
+    const end = new Date();
+    const start = new Date(end.getTime() - 3_600_000);
+    try {
+      // Act
+      const responses = await Promise.all(
+        Array.from({ length: 6 }, () =>
+          fetch(`${api.url}/v1/events?start=${start.toISOString()}&end=${end.toISOString()}&pageSize=10`),
+        ),
+      );
+      for (const response of responses) await response.arrayBuffer();
+
+      // Assess: each request's "request" line carries its own id as Lambda's request id.
+      for (const response of responses) {
+        const requestId = response.headers.get('x-request-id');
+        const line = output.find(
+          (text) => text.includes('"message":"request"') && text.includes(`"requestId":"${requestId}"`),
+        );
+        expect(line, `log line of ${requestId}`).toBeDefined();
+        expect(JSON.parse(line ?? '{}')).toMatchObject({ function_request_id: requestId });
+      }
+    } finally {
+      sim.setPageLatency(0);
+    }
   });
 
   it('serves the OpenAPI document', async () => {
