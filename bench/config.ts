@@ -58,3 +58,14 @@ export const COMPLETENESS = {
 
 /** The invocation budget given to the measured collector runs (Lambda's 15 minutes). */
 export const COLLECTOR_BUDGET_MS = 15 * 60_000;
+
+/** Benchmark 8: archive queries on the local engine over one source's 60 days (≈1,000,000 events). */
+export const ARCHIVE_QUERY = {
+  days: 60,
+  /** Objects per day: one per hour, like a collector that caught up hourly. */
+  objectsPerDay: 24,
+  oneDayIterations: 20,
+  fullRangeIterations: 8,
+  /** A one-day query may read at most this share of the archive's bytes (issue 12). */
+  maxOneDayShare: 1 / 50,
+} as const;

@@ -16,6 +16,7 @@ import * as config from './config.js';
 import { bundleChildren, lambdaBanner, ROOT } from './lib/bundle.js';
 import type { ProfileSummary } from './lib/profile.js';
 import { markdownTable, type Row } from './lib/report.js';
+import { runArchiveQuery } from './scenarios/archive-query.js';
 import { runBackfill } from './scenarios/backfill.js';
 import { runColdStart } from './scenarios/cold-start.js';
 import { runCompleteness } from './scenarios/completeness.js';
@@ -30,6 +31,7 @@ const GROUPS: readonly { ids: readonly string[]; run: (ctx: ScenarioContext) => 
     { ids: ['1', '6'], run: runThroughput },
     { ids: ['5'], run: runQuery },
     { ids: ['7'], run: runCompleteness },
+    { ids: ['8'], run: runArchiveQuery },
     { ids: ['2', '3'], run: runBackfill },
   ];
 

@@ -9,7 +9,7 @@ import type { AppConfigInput } from './config.js';
 /** CloudFormation accepts 500 resources per stack; the stack stays under 450 for headroom. */
 export const MAX_STACK_RESOURCES = 450;
 /** Resources of the stack whatever the number of sources (lake, key, API, query function, stack alarms…). */
-export const BASE_RESOURCES = 39;
+export const BASE_RESOURCES = 43;
 /** Resources each source adds (secret, function, role, policy, log group, schedule, its role and policy, queue, alarms…). */
 export const RESOURCES_PER_SOURCE = 19;
 /** The most sources one stack holds within MAX_STACK_RESOURCES. */
@@ -33,6 +33,9 @@ const OTHER_VARIABLES_BYTES =
   ['MIMECAST_SECRET_ID', 'SOURCE_ID', 'BUCKET_NAME', 'DATA_PREFIX', 'CURSOR_TABLE_NAME', 'SOURCES'].join('')
     .length +
   ['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE'].join('').length +
+  // Archive queries (their names' lengths are added from the configuration).
+  ['ARCHIVE_WORKGROUP', 'ARCHIVE_DATABASE', 'ARCHIVE_TABLE', 'ARCHIVE_QUERY_RETENTION_DAYS'].join('').length +
+  2 +
   '--enable-source-maps'.length +
   'mimecast-audit-query'.length +
   'MimecastAuditLake'.length +
@@ -44,17 +47,24 @@ const OTHER_VARIABLES_BYTES =
  * The largest the query function's environment can be for `config` once CloudFormation has
  * resolved every name: SOURCES holds `{"id","secretId"}` per source (only with several sources).
  */
-export function queryEnvironmentBytes(config: Pick<AppConfigInput, 'sources' | 'dataPrefix'>): number {
+export function queryEnvironmentBytes(
+  config: Pick<AppConfigInput, 'sources' | 'dataPrefix' | 'athena'>,
+): number {
+  const archiveNames =
+    (config.athena?.workGroupName ?? 'mimecast-audit-lake').length +
+    (config.athena?.databaseName ?? 'mimecast_audit_lake').length +
+    (config.athena?.tableName ?? 'audit_events').length;
   const arnOf = (s: { id: string; secretArn?: string | undefined }) =>
     s.secretArn?.length ?? createdSecretArnLength(s.id);
   const [first] = config.sources;
-  if (first === undefined) return OTHER_VARIABLES_BYTES;
+  if (first === undefined) return OTHER_VARIABLES_BYTES + archiveNames;
   const sources =
     config.sources.length > 1
       ? 2 + config.sources.reduce((n, s) => n + `{"id":"${s.id}","secretId":""},`.length + arnOf(s), 0)
       : 0;
   return (
     OTHER_VARIABLES_BYTES +
+    archiveNames +
     arnOf(first) +
     first.id.length +
     (config.dataPrefix ?? 'mimecast/audit-events').length +

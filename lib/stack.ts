@@ -56,6 +56,15 @@ export class MimecastAuditLakeStack extends Stack {
         }),
     );
 
+    this.athena = new AuditAthena(this, 'Athena', {
+      key: this.stackKey.key,
+      archiveBucket: this.lake.archiveBucket,
+      accessLogsBucket: this.lake.accessLogsBucket,
+      dataPrefix: config.dataPrefix,
+      sourceIds: config.sources.map((s) => s.id),
+      settings: config.athena,
+    });
+
     this.queryApi = new QueryApi(this, 'QueryApi', {
       sources: this.collectors.map((c, i) => ({
         id: c.sourceId,
@@ -68,15 +77,14 @@ export class MimecastAuditLakeStack extends Stack {
       dataPrefix: config.dataPrefix,
       api: config.api,
       logRetention,
-    });
-
-    this.athena = new AuditAthena(this, 'Athena', {
-      key: this.stackKey.key,
-      archiveBucket: this.lake.archiveBucket,
-      accessLogsBucket: this.lake.accessLogsBucket,
-      dataPrefix: config.dataPrefix,
-      sourceIds: config.sources.map((s) => s.id),
-      settings: config.athena,
+      archive: {
+        workGroup: this.athena.workGroup,
+        databaseName: config.athena.databaseName,
+        tableName: config.athena.tableName,
+        resultsBucket: this.athena.resultsBucket,
+        // A query id outlives neither Athena's 45-day query history nor its stored results.
+        retentionDays: Math.min(45, config.athena.resultsRetentionDays),
+      },
     });
 
     this.monitoring = new Monitoring(this, 'Monitoring', {

@@ -364,8 +364,22 @@ export function exampleCurlCommands(baseUrl: string, now: Date = new Date()): st
   ];
 }
 
+/** The CLI's default endpoint (cli/archive.ts): `--endpoint` is only needed for another port. */
+const CLI_DEFAULT_ENDPOINT = 'http://127.0.0.1:8787';
+
+/** Example archive queries (any age) with the analysts' CLI. */
+export function exampleArchiveCommands(baseUrl: string): string[] {
+  const endpoint = baseUrl === CLI_DEFAULT_ENDPOINT ? '' : ` --endpoint ${baseUrl}`;
+  return [
+    `npm run archive -- query --since 7d --category authentication_logs --text failed${endpoint}`,
+    `npm run archive -- query --since 60d --actor <someone@example.com> --format csv${endpoint} > actor.csv`,
+  ];
+}
+
 /** Prints the example commands (for `npm start`). */
 export function printExampleCurlCommands(baseUrl: string, write: (line: string) => void = console.log): void {
   write(`Query API (no auth, loopback only): ${baseUrl}`);
   for (const command of exampleCurlCommands(baseUrl)) write(`  ${command}`);
+  write('Archive queries (any age, DuckDB over the local archive):');
+  for (const command of exampleArchiveCommands(baseUrl)) write(`  ${command}`);
 }

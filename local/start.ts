@@ -6,19 +6,24 @@
  * cleanly (the current run finishes its window; a second Ctrl-C exits at once).
  */
 import { relative } from 'node:path';
+import { queryEnvSchema } from '#core/config/env.js';
+import { systemClock } from '#core/ports.js';
 import { type RunSummary, SyncRunError } from '#core/sync/index.js';
+import { DuckDbArchive } from './archive-engine/duckdb-archive.js';
+import { LocalArchiveEngine } from './archive-engine/local-engine.js';
 import { type LocalQueryApi, printExampleCurlCommands, startLocalQueryApi } from './query-adapter.js';
 import { summariseArchive } from './runtime/archive-summary.js';
 import { parseStartArgs, type StartOptions, StartUsageError, USAGE } from './runtime/args.js';
 import { describeRunFailure, localiseSecretAdvice } from './runtime/credentials.js';
 import { takeoverNotice } from './runtime/data-dir-lock.js';
-import { type LocalEnvironment, startLocalEnvironment } from './runtime/environment.js';
+import { LOCAL_DATA_PREFIX, type LocalEnvironment, startLocalEnvironment } from './runtime/environment.js';
 import { LocalStartError } from './runtime/errors.js';
 import { formatDays, formatDuration, formatHiddenWarnings, formatRun } from './runtime/format.js';
 import { enableConcurrentInvocations, runInvocation, withInvocationScope } from './runtime/invocation.js';
 import { installLogRouter, type LogRecord, type LogRouter, type LogStream } from './runtime/log-router.js';
 import { ProgressReporter, RunProgress } from './runtime/progress.js';
 import { type CollectorHandler, type RunOutcome, runSchedule } from './runtime/scheduler.js';
+import { s3rverTable } from './standins/athena.js';
 
 export {
   type LocalEnvironment,
@@ -62,17 +67,40 @@ async function loadCollectorHandler(env: Record<string, string>): Promise<Collec
     runInvocation(context.awsRequestId, () => module.handler(event, context) as Promise<RunSummary>);
 }
 
-/** Serves the real query handler on loopback (imported after the environment is in place, like the collector). */
-async function startQueryApi(port: number, environment: LocalEnvironment): Promise<LocalQueryApi> {
+/**
+ * Serves the real query handler on loopback (imported after the environment is in place, like
+ * the collector), with archive queries answered by DuckDB over the local archive files: the
+ * same SQL the deployed API sends to Athena.
+ */
+async function startQueryApi(
+  port: number,
+  environment: LocalEnvironment,
+): Promise<{ api: LocalQueryApi; archive: DuckDbArchive }> {
   const module = await importAs(QUERY_SERVICE, () => import('../functions/query/handler.js'));
   const origin = environment.credentialOrigin;
-  return startLocalQueryApi({
-    handler: module.handler,
-    port,
-    problemDetail: origin
-      ? (detail) => localiseSecretAdvice(detail, origin, environment.secretId)
-      : undefined,
+  const table = s3rverTable(environment.s3Directory, environment.standins.bucket, LOCAL_DATA_PREFIX);
+  const settings = queryEnvSchema.parse({ ...environment.env, MIMECAST_SECRET_ID: environment.secretId });
+  const archive = await DuckDbArchive.create({
+    tables: [{ name: settings.ARCHIVE_TABLE, database: settings.ARCHIVE_DATABASE, ...table }],
   });
+  const archiveEngine = new LocalArchiveEngine({
+    archive,
+    clock: systemClock,
+    database: settings.ARCHIVE_DATABASE,
+  });
+  try {
+    const api = await startLocalQueryApi({
+      handler: module.createQueryHandler({ archiveEngine }),
+      port,
+      problemDetail: origin
+        ? (detail) => localiseSecretAdvice(detail, origin, environment.secretId)
+        : undefined,
+    });
+    return { api, archive };
+  } catch (err: unknown) {
+    await archive.close();
+    throw err;
+  }
 }
 
 function describeError(err: unknown): string {
@@ -206,6 +234,7 @@ export async function start(options: StartOptions): Promise<number> {
   process.on('SIGHUP', onSignal);
 
   let api: LocalQueryApi | undefined;
+  let archive: DuckDbArchive | undefined;
   try {
     const notice = takeoverNotice(environment.lock);
     if (notice) say(notice);
@@ -228,7 +257,7 @@ export async function start(options: StartOptions): Promise<number> {
     const handler = await loadCollectorHandler(environment.env);
     if (!options.once) {
       // The query API is for a running system; `--once` is a batch job and exits when caught up.
-      api = await startQueryApi(options.apiPort, environment);
+      ({ api, archive } = await startQueryApi(options.apiPort, environment));
       printExampleCurlCommands(api.url, say);
     }
     const result = await runSchedule({
@@ -289,6 +318,7 @@ export async function start(options: StartOptions): Promise<number> {
     reporter.stop();
     try {
       await api?.close();
+      await archive?.close();
       await environment.close();
     } finally {
       router.uninstall();

@@ -3,10 +3,15 @@
  * SDK's default chains (region, credentials, and `AWS_ENDPOINT_URL_*` endpoint overrides, which
  * is how `npm start` and the integration tests reach the local stand-ins, with no special code)
  * and the collector's timeouts and attempts (AWS_CONNECT_TIMEOUT_MS, AWS_REQUEST_TIMEOUT_MS,
- * AWS_MAX_ATTEMPTS), a read-only cursor reader and the real Mimecast client.
+ * AWS_MAX_ATTEMPTS), a read-only cursor reader, the Athena archive engine with its registry
+ * of started queries, and the real Mimecast client.
  */
+import { AthenaClient } from '@aws-sdk/client-athena';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { AthenaArchiveEngine } from '#core/archive-query/athena-engine.js';
+import type { ArchiveQueryEngine } from '#core/archive-query/engine.js';
+import { DynamoArchiveQueryRegistry } from '#core/archive-query/registry.js';
 import { awsClientConfig } from '#core/aws-clients.js';
 import type { QueryConfig } from '#core/config/env.js';
 import { DynamoCursorReader } from '#core/cursor/dynamo-cursor-reader.js';
@@ -22,6 +27,8 @@ export interface QueryRuntimeOptions {
   clock?: Clock | undefined;
   /** Wraps each AWS SDK client once (the handler passes the tracer's captureAWSv3Client). */
   instrument?: (<T extends object>(client: T) => T) | undefined;
+  /** Another archive engine than Athena (`npm start` runs DuckDB over the local archive). */
+  archiveEngine?: ArchiveQueryEngine | undefined;
 }
 
 /** A secret's SecretString (core/secrets.ts: an empty secret is SecretNotConfiguredError). */
@@ -48,5 +55,16 @@ export function buildQueryApp(config: QueryConfig, options: QueryRuntimeOptions)
         pageSize: config.PAGE_SIZE,
       }),
     telemetry: options.telemetry,
+    archive: {
+      engine:
+        options.archiveEngine ??
+        new AthenaArchiveEngine(instrument(new AthenaClient(awsClientConfig(config))), {
+          workGroup: config.ARCHIVE_WORKGROUP,
+          database: config.ARCHIVE_DATABASE,
+          catalog: config.ARCHIVE_CATALOG,
+          resultReuseMinutes: config.ARCHIVE_RESULT_REUSE_MINUTES,
+        }),
+      registry: new DynamoArchiveQueryRegistry(dynamodb, config.CURSOR_TABLE_NAME, clock),
+    },
   });
 }

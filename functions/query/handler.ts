@@ -12,6 +12,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { ArchiveQueryEngine } from '#core/archive-query/engine.js';
 import { parseEnvironment, queryEnvSchema } from '#core/config/env.js';
 import { METRICS_NAMESPACE, QueryMetric } from '#core/observability.js';
 import { buildQueryApp } from './dependencies.js';
@@ -35,44 +36,60 @@ const telemetry: QueryTelemetry = {
   },
 };
 
-let app: QueryApp | undefined;
-
-/** The core, built on first use; an invalid environment throws (and is retried next time). */
-function currentApp(): QueryApp {
-  app ??= buildQueryApp(parseEnvironment(queryEnvSchema, process.env), {
-    telemetry,
-    instrument: (client) => tracer.captureAWSv3Client(client),
-  });
-  return app;
+/** What a host may choose besides the environment. */
+export interface QueryHandlerOptions {
+  /**
+   * The archive engine. Lambda uses Athena (the default); `npm start` passes DuckDB over the local
+   * archive files, which `functions/` cannot import (it is a development dependency).
+   */
+  archiveEngine?: ArchiveQueryEngine | undefined;
 }
 
-/** Answers one request; a misconfigured function still answers with a problem document. */
-async function core(event: APIGatewayProxyEventV2, context: Context): Promise<HttpResponse> {
-  let current: QueryApp;
-  try {
-    current = currentApp();
-  } catch (err: unknown) {
-    // parseEnvironment names variables and reasons, never values.
-    logger.error('invalid configuration', { error: err instanceof Error ? err.message : String(err) });
-    const requestId = context.awsRequestId || event.requestContext?.requestId || 'unknown';
-    // Measured under its own route value so the 5xx alarm sees it and the dashboard says why.
-    telemetry.recordRequest({ route: 'misconfigured', status: 500 });
-    return problemResponse(
-      {
-        status: 500,
-        type: ProblemType.internal,
-        title: 'Misconfigured',
-        detail: "The query function's configuration is invalid; the operator will find details in its logs.",
-      },
-      requestId,
-      event.rawPath ?? '/',
-    );
-  }
-  return current(event, context);
+/** Builds the middy handler. The core (with its AWS clients) is built on the first invocation. */
+export function createQueryHandler(options: QueryHandlerOptions = {}) {
+  let app: QueryApp | undefined;
+
+  /** The core, built on first use; an invalid environment throws (and is retried next time). */
+  const currentApp = (): QueryApp => {
+    app ??= buildQueryApp(parseEnvironment(queryEnvSchema, process.env), {
+      telemetry,
+      instrument: (client) => tracer.captureAWSv3Client(client),
+      archiveEngine: options.archiveEngine,
+    });
+    return app;
+  };
+
+  /** Answers one request; a misconfigured function still answers with a problem document. */
+  const core = async (event: APIGatewayProxyEventV2, context: Context): Promise<HttpResponse> => {
+    let current: QueryApp;
+    try {
+      current = currentApp();
+    } catch (err: unknown) {
+      // parseEnvironment names variables and reasons, never values.
+      logger.error('invalid configuration', { error: err instanceof Error ? err.message : String(err) });
+      const requestId = context.awsRequestId || event.requestContext?.requestId || 'unknown';
+      // Measured under its own route value so the 5xx alarm sees it and the dashboard says why.
+      telemetry.recordRequest({ route: 'misconfigured', status: 500 });
+      return problemResponse(
+        {
+          status: 500,
+          type: ProblemType.internal,
+          title: 'Misconfigured',
+          detail:
+            "The query function's configuration is invalid; the operator will find details in its logs.",
+        },
+        requestId,
+        event.rawPath ?? '/',
+      );
+    }
+    return current(event, context);
+  };
+
+  return middy(core)
+    .use(captureLambdaHandler(tracer))
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }));
 }
 
-/** The Lambda entry point (DESIGN.md contract). */
-export const handler = middy(core)
-  .use(captureLambdaHandler(tracer))
-  .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics, { captureColdStartMetric: true }));
+/** The Lambda entry point: `handler(event, context)` for HTTP API payload 2.0 (a stable contract). */
+export const handler = createQueryHandler();

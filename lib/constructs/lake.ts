@@ -8,6 +8,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { EXPIRES_AT_ATTRIBUTE } from '#core/archive-query/registry.js';
 import type { AppConfig } from '../config.js';
 
 /** Settings the lake needs from the configuration. */
@@ -137,6 +138,8 @@ export class Lake extends Construct {
       encryptionKey: key,
       // Losing the cursor would make the collector backfill again (harmless but slow); keep it.
       deletionProtection: true,
+      // Archive-query registry items (`archive-query#<id>`) carry an expiry; cursor items never do.
+      timeToLiveAttribute: EXPIRES_AT_ATTRIBUTE,
       removalPolicy: RemovalPolicy.RETAIN,
     });
   }

@@ -3,20 +3,22 @@
  * SigV4 by default, JWT as an option) in front of the read-only query function.
  */
 import * as path from 'node:path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as athena from 'aws-cdk-lib/aws-athena';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { archiveQueryKey } from '#core/archive-query/registry.js';
 import type { QueryEnvironment } from '#core/config/env.js';
 import { METRICS_NAMESPACE } from '#core/observability.js';
-import { QUERY_ROUTE_PATHS } from '#query/lib/routes.js';
+import { QUERY_OPERATIONS, QUERY_ROUTE_PATHS } from '#query/lib/routes.js';
 import type { AppConfig } from '../config.js';
 import { acknowledgeFunctionBaseline } from '../nag.js';
 import { cursorKey, FUNCTIONS_DIR, QUERY_SERVICE_NAME } from '../names.js';
@@ -46,6 +48,16 @@ export interface QuerySource {
   secretKmsKeyArn?: string | undefined;
 }
 
+/** Where archive queries run. */
+export interface QueryArchiveProps {
+  workGroup: athena.CfnWorkGroup;
+  databaseName: string;
+  tableName: string;
+  resultsBucket: s3.IBucket;
+  /** Days a started query stays readable by id. */
+  retentionDays: number;
+}
+
 /** Props of the QueryApi. */
 export interface QueryApiProps {
   sources: QuerySource[];
@@ -55,6 +67,7 @@ export interface QueryApiProps {
   dataPrefix: string;
   api: AppConfig['api'];
   logRetention: logs.RetentionDays;
+  archive: QueryArchiveProps;
 }
 
 /** Access-log line: JSON, one per request, with the request id that also appears in the function's logs. */
@@ -103,10 +116,14 @@ export class QueryApi extends Construct {
               props.sources.map((s) => ({ id: s.id, secretId: s.secret.secretArn })),
             )
           : undefined,
+      ARCHIVE_WORKGROUP: props.archive.workGroup.name,
+      ARCHIVE_DATABASE: props.archive.databaseName,
+      ARCHIVE_TABLE: props.archive.tableName,
+      ARCHIVE_QUERY_RETENTION_DAYS: String(props.archive.retentionDays),
     };
     this.function = new ProjectFunction(this, 'Function', {
       entry: path.join(FUNCTIONS_DIR, 'query', 'handler.ts'),
-      description: 'Mimecast audit lake query API (live search, categories, collector status)',
+      description: 'Mimecast audit lake query API (live search, archive queries, categories, status)',
       environment,
       serviceName: QUERY_SERVICE_NAME,
       metricsNamespace: METRICS_NAMESPACE,
@@ -115,6 +132,7 @@ export class QueryApi extends Construct {
       logRetention: props.logRetention,
     });
     this.grantReadOnly(props);
+    this.grantArchiveQueries(props);
     acknowledgeFunctionBaseline(this.function);
 
     const authorizer =
@@ -149,13 +167,116 @@ export class QueryApi extends Construct {
 
     const integration = new HttpLambdaIntegration('QueryIntegration', this.function, {
       payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
+      // One invoke permission for the API instead of one per route: every route reaches the same
+      // function, and per-route permissions would cost a stack resource each.
+      scopePermissionToRoute: false,
     });
     for (const routePath of API_ROUTES) {
-      this.httpApi.addRoutes({ path: routePath, methods: [apigwv2.HttpMethod.GET], integration, authorizer });
+      const methods = QUERY_OPERATIONS.filter((o) => o.path === routePath).map(
+        (o) => apigwv2.HttpMethod[o.method],
+      );
+      this.httpApi.addRoutes({ path: routePath, methods, integration, authorizer });
     }
     // Everything else also reaches the handler (which answers 404/405 as problem documents), but
     // only after authorization: an anonymous caller gets API Gateway's 403 and learns nothing.
     this.httpApi.addRoutes({ path: '/{proxy+}', methods: [apigwv2.HttpMethod.ANY], integration, authorizer });
+  }
+
+  /**
+   * Archive queries: Athena in this workgroup only; the Glue catalog, database and table it reads
+   * (Athena checks them with the caller's permissions: "Configure access to databases and tables
+   * in the AWS Glue Data Catalog", https://docs.aws.amazon.com/athena/latest/ug/fine-grained-access-to-glue-resources.html);
+   * the archive's data objects (Athena reads S3 as the caller too) and the workgroup's results
+   * prefix; the stack key through S3; the registry items `archive-query#*` of the cursor table.
+   */
+  private grantArchiveQueries(props: QueryApiProps): void {
+    const role = this.function.executionRole;
+    const { archive } = props;
+    const stack = Stack.of(this);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'RunArchiveQueriesInTheWorkGroup',
+        actions: [
+          'athena:StartQueryExecution',
+          'athena:GetQueryExecution',
+          'athena:GetQueryResults',
+          'athena:GetQueryRuntimeStatistics',
+          'athena:StopQueryExecution',
+        ],
+        resources: [
+          stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: archive.workGroup.name }),
+        ],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadTheArchiveTableDefinition',
+        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
+        resources: [
+          stack.formatArn({ service: 'glue', resource: 'catalog' }),
+          stack.formatArn({ service: 'glue', resource: 'database', resourceName: archive.databaseName }),
+          stack.formatArn({
+            service: 'glue',
+            resource: 'table',
+            resourceName: `${archive.databaseName}/${archive.tableName}`,
+          }),
+        ],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'AthenaReadsTheArchiveData',
+        actions: ['s3:GetObject'],
+        resources: [props.archiveBucket.arnForObjects(`${props.dataPrefix}/*`)],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'AthenaListsTheArchiveData',
+        actions: ['s3:ListBucket', 's3:GetBucketLocation'],
+        resources: [props.archiveBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${props.dataPrefix}/*`] } },
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'AthenaWritesAndReadsQueryResults',
+        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        resources: [archive.resultsBucket.arnForObjects('results/*')],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'AthenaListsQueryResults',
+        actions: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads'],
+        resources: [archive.resultsBucket.bucketArn],
+      }),
+    );
+    props.stackKey.grantVia(role, ['kms:Decrypt', 'kms:GenerateDataKey'], ['s3']);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'RecordWhoStartedWhichArchiveQuery',
+        actions: ['dynamodb:PutItem', 'dynamodb:GetItem'],
+        resources: [props.cursorTable.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [archiveQueryKey('*')] },
+        },
+      }),
+    );
+    props.stackKey.grantVia(role, ['kms:Encrypt', 'kms:GenerateDataKey'], ['dynamodb']);
+
+    const logicalArn = (bucket: s3.IBucket) =>
+      `Resource::<${stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket)}.Arn>`;
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[${logicalArn(props.archiveBucket)}/${props.dataPrefix}/*]`,
+      reason:
+        "Athena reads the archive with the caller's permissions, object by object, and the objects are created at run time (one per source, day and window): read-only (s3:GetObject), confined to the archive's data prefix.",
+    });
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[${logicalArn(archive.resultsBucket)}/results/*]`,
+      reason:
+        "Athena writes and reads each query's result objects with the caller's permissions under a name it chooses per execution; confined to the workgroup's results/ prefix of the results bucket.",
+    });
   }
 
   /** Read-only: each source's cursor item, each source's secret, Decrypt through those services. */

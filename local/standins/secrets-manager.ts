@@ -8,13 +8,11 @@
  * Signatures are not checked. Secret values are never logged or echoed in errors.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { readRequestBody } from '../http-body.js';
+import { createServer, type IncomingMessage } from 'node:http';
+import { answerJson, readJsonObject } from './json-protocol.js';
 import { closeServer, endpointOf, listenOnLoopback } from './net.js';
 
 const ACCOUNT = '000000000000';
-const MAX_BODY_BYTES = 1024 * 1024;
-const CONTENT_TYPE = 'application/x-amz-json-1.1';
 
 interface StoredSecret {
   name: string;
@@ -131,29 +129,15 @@ function secretString(body: Record<string, unknown>): string {
 }
 
 async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const body = await readRequestBody(req, MAX_BODY_BYTES);
+  const body = await readJsonObject(req);
   if (body === 'too_large') throw new ServiceError('InvalidRequestException', 'Request body too large.');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8') || '{}');
-  } catch {
-    parsed = undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+  if (body === 'not_an_object') {
     throw new ServiceError('SerializationException', 'The request body is not a JSON object.');
   }
-  return parsed as Record<string, unknown>;
+  return body;
 }
 
-function answer(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': CONTENT_TYPE,
-    'content-length': Buffer.byteLength(text),
-    'x-amzn-requestid': randomUUID(),
-  });
-  res.end(text);
-}
+const answer = answerJson;
 
 /** Runs one operation; returns the response document. */
 async function operate(

@@ -1,9 +1,10 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ACCESS_LOG_FIELDS, API_ROUTES, QUERY_TIMEOUT } from '#lib/constructs/query-api.js';
+import { ACCESS_LOG_FIELDS, QUERY_TIMEOUT } from '#lib/constructs/query-api.js';
+import { QUERY_OPERATIONS } from '#query/lib/routes.js';
 import { buildStack, flatten, queryFunction, resourcesOf, single } from './helpers.js';
 
-const EXPECTED_ROUTE_KEYS = [...API_ROUTES.map((p) => `GET ${p}`), 'ANY /{proxy+}'].sort();
+const EXPECTED_ROUTE_KEYS = [...QUERY_OPERATIONS.map((o) => `${o.method} ${o.path}`), 'ANY /{proxy+}'].sort();
 
 let iam: Template;
 let jwt: Template;

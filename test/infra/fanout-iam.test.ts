@@ -195,33 +195,77 @@ describe('query function IAM', () => {
     statements = roleStatements(template, roleOfFunction(queryFunction(template)[1]));
   });
 
-  it('is read-only: no S3 access, no writes anywhere', () => {
+  it('writes only archive-query results and registry items; reads the archive data read-only', () => {
     const actions = statements.flatMap((s) => s.Action);
+    const writes = statements.filter((s) =>
+      s.Action.some((a) => /:(Put|Update|Delete|Create|Write|Batch)/.test(a)),
+    );
 
-    expect(actions.filter((a) => a.startsWith('s3:'))).toEqual([]);
-    expect(actions.filter((a) => /:(Put|Update|Delete|Create|Write|Batch)/.test(a))).toEqual([
+    expect(actions.filter((a) => /:(Put|Update|Delete|Create|Write|Batch)/.test(a)).sort()).toEqual([
+      'dynamodb:PutItem',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
+      's3:PutObject',
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',
+    ]);
+    // S3 writes: only the Athena results prefix; DynamoDB writes: only registry items.
+    const s3Writes = writes.filter((s) => s.Action.includes('s3:PutObject'));
+    expect(s3Writes.flatMap((s) => s.Resource)).toEqual([
+      expect.stringMatching(/ResultsBucket.*\/results\/\*$/),
+    ]);
+    const dynamoWrites = writes.filter((s) => s.Action.includes('dynamodb:PutItem'));
+    expect(dynamoWrites.map((s) => s.Condition)).toEqual([
+      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['archive-query#*'] } },
+    ]);
+    // The archive itself: GetObject under the data prefix only, never a write or a delete.
+    const archiveStatements = statements.filter((s) =>
+      s.Resource.some((r) => r.includes('LakeArchiveBucket')),
+    );
+    expect(archiveStatements.flatMap((s) => s.Action).sort()).toEqual([
+      's3:GetBucketLocation',
+      's3:GetObject',
+      's3:ListBucket',
     ]);
   });
 
   it("reads the cursor items of the configured sources only, and every source's secret", () => {
     const dynamo = statements.filter((s) => s.Action.some((a) => a.startsWith('dynamodb:')));
     const secrets = allowing(statements, 'secretsmanager:GetSecretValue');
+    const cursorReads = dynamo.filter((s) => s.Condition && 'ForAllValues:StringEquals' in s.Condition);
 
-    expect(dynamo.flatMap((s) => s.Action)).toEqual(['dynamodb:GetItem']);
-    expect(dynamo[0]?.Condition).toEqual({
+    expect(cursorReads.flatMap((s) => s.Action)).toEqual(['dynamodb:GetItem']);
+    expect(cursorReads[0]?.Condition).toEqual({
       'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['source#eu', 'source#us'] },
     });
+    // Every DynamoDB statement is confined by leading keys: no item beyond cursors and the registry.
+    expect(dynamo.every((s) => s.Condition !== undefined)).toBe(true);
     expect(secrets.flatMap((s) => s.Resource).sort()).toEqual([secretOf('eu'), secretOf('us')].sort());
   });
 
-  it('may only decrypt with the stack key (no Encrypt, no GenerateDataKey)', () => {
-    const kmsActions = statements.flatMap((s) => s.Action.filter((a) => a.startsWith('kms:')));
+  it('uses the stack key only through DynamoDB, S3 and Secrets Manager', () => {
+    const kmsStatements = statements.filter((s) => s.Action.some((a) => a.startsWith('kms:')));
+    const kmsActions = kmsStatements.flatMap((s) => s.Action);
 
-    expect(new Set(kmsActions)).toEqual(new Set(['kms:Decrypt', 'kms:DescribeKey']));
+    expect(new Set(kmsActions)).toEqual(
+      new Set(['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']),
+    );
+    for (const s of kmsStatements) expect(JSON.stringify(s.Condition)).toContain('kms:ViaService');
+  });
+
+  it('runs Athena in its own workgroup only and reads only the archive table definition', () => {
+    const athenaStatements = statements.filter((s) => s.Action.some((a) => a.startsWith('athena:')));
+    const glueStatements = statements.filter((s) => s.Action.some((a) => a.startsWith('glue:')));
+
+    expect(athenaStatements.flatMap((s) => s.Resource)).toEqual([
+      expect.stringMatching(/:workgroup\/mimecast-audit-lake$/),
+    ]);
+    expect(glueStatements.flatMap((s) => s.Action).every((a) => a.startsWith('glue:Get'))).toBe(true);
+    const glueResources = glueStatements.flatMap((s) => s.Resource);
+    expect(glueResources).toHaveLength(3);
+    expect(glueResources[0]).toMatch(/:catalog$/);
+    expect(glueResources[1]).toMatch(/:database\/mimecast_audit_lake$/);
+    expect(glueResources[2]).toMatch(/:table\/mimecast_audit_lake\/audit_events$/);
   });
 });
 

@@ -44,6 +44,33 @@ const ACTIONS: Record<string, Record<string, string>> = {
     GetSecretValueCommand: 'secretsmanager:GetSecretValue',
     DescribeSecretCommand: 'secretsmanager:DescribeSecret',
   },
+  '@aws-sdk/client-athena': {
+    StartQueryExecutionCommand: 'athena:StartQueryExecution',
+    GetQueryExecutionCommand: 'athena:GetQueryExecution',
+    GetQueryResultsCommand: 'athena:GetQueryResults',
+    GetQueryRuntimeStatisticsCommand: 'athena:GetQueryRuntimeStatistics',
+    StopQueryExecutionCommand: 'athena:StopQueryExecution',
+  },
+};
+
+/**
+ * What a service does with the caller's own permissions on its behalf: Athena reads the Glue
+ * table definition and the data in S3, and writes and reads the result objects, as the caller.
+ */
+const ACTS_AS_CALLER: Record<string, string[]> = {
+  'athena:StartQueryExecution': [
+    'glue:GetDatabase',
+    'glue:GetTable',
+    'glue:GetPartitions',
+    's3:GetObject',
+    's3:ListBucket',
+    's3:GetBucketLocation',
+    's3:PutObject',
+    's3:AbortMultipartUpload',
+    's3:ListMultipartUploadParts',
+    's3:ListBucketMultipartUploads',
+  ],
+  'athena:GetQueryResults': ['s3:GetObject'],
 };
 
 /** What every project function holds besides its calls: its own log stream, and X-Ray tracing. */
@@ -100,6 +127,7 @@ function actionsReachableFrom(entry: string): Set<string> {
         if (action === undefined)
           throw new Error(`${file} sends ${name}: add its IAM action to this test's table`);
         actions.add(action);
+        for (const delegated of ACTS_AS_CALLER[action] ?? []) actions.add(delegated);
       }
     }
   }

@@ -6,7 +6,7 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { objectKey, type WindowDates } from './layout.js';
-import type { AuditRecord } from './record.js';
+import { type AuditRecord, RECORD_FIELDS } from './record.js';
 
 /** `Content-Type` of archive objects. */
 export const NDJSON_CONTENT_TYPE = 'application/x-ndjson';
@@ -48,18 +48,7 @@ export interface EncodeContext {
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The record fields in contract order: the order of the keys in every line. */
-const FIELD_ORDER: readonly (keyof AuditRecord)[] = [
-  'id',
-  'event_time',
-  'category',
-  'audit_type',
-  'actor',
-  'event_info',
-  'details',
-  'extra',
-  'source',
-  'collected_at',
-];
+const FIELD_ORDER: readonly (keyof AuditRecord)[] = RECORD_FIELDS;
 
 /** True when `record`'s enumerable keys are exactly the contract's, in contract order (as normaliseEvent builds them). */
 function inContractOrder(record: AuditRecord): boolean {

@@ -24,6 +24,20 @@ export interface AuditRecord {
   collected_at: string;
 }
 
+/** The record's fields in contract order: the key order of every archived line and of query results. */
+export const RECORD_FIELDS = [
+  'id',
+  'event_time',
+  'category',
+  'audit_type',
+  'actor',
+  'event_info',
+  'details',
+  'extra',
+  'source',
+  'collected_at',
+] as const satisfies readonly (keyof AuditRecord)[];
+
 /** Glue/Athena/DuckDB column list, in order; the partition columns `source`/`dt` come from the key. */
 export const RECORD_COLUMNS = [
   { name: 'id', type: 'string' },

@@ -9,9 +9,9 @@ import { AWS_CLIENT_DEFAULTS } from '#core/aws-clients.js';
 
 const positiveInt = (def: number, max: number) => z.coerce.number().int().positive().max(max).default(def);
 
-/** Variables shared by the collector and the query function (the contract of DESIGN.md). */
+/** Variables shared by the collector and the query function (a stable contract: names and meanings do not change). */
 const sharedShape = {
-  /** Secrets Manager ARN or name of the Mimecast credentials (JSON, see DESIGN.md). */
+  /** Secrets Manager ARN or name of the Mimecast credentials (JSON, see docs/deploy.md, Fill in the Mimecast credentials). */
   MIMECAST_SECRET_ID: z.string().min(1),
   SOURCE_ID: z
     .string()
@@ -105,6 +105,32 @@ const sourceListSchema = z
   .min(1)
   .refine((list) => new Set(list.map((s) => s.id)).size === list.length, 'source ids must be unique');
 
+const glueName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,63}$/, 'lower-case letters, digits and "_", starting with a letter');
+
+/**
+ * Archive queries (Athena). The defaults are the stack's default names, so the function works
+ * with the contract's variables alone; the stack sets all of them.
+ */
+const archiveQueryShape = {
+  ARCHIVE_WORKGROUP: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,128}$/, 'letters, digits, ".", "_" or "-"')
+    .default('mimecast-audit-lake'),
+  ARCHIVE_DATABASE: glueName.default('mimecast_audit_lake'),
+  /** The table (or view) archive queries read. */
+  ARCHIVE_TABLE: glueName.default('audit_events'),
+  ARCHIVE_CATALOG: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,256}$/, 'letters, digits, "_" or "-"')
+    .default('AwsDataCatalog'),
+  /** Reuse a stored result of an identical query up to this age; 0 = off (Athena allows 7 days). */
+  ARCHIVE_RESULT_REUSE_MINUTES: z.coerce.number().int().min(0).max(10_080).default(60),
+  /** Days a started query stays readable by id (Athena keeps query history 45 days). */
+  ARCHIVE_QUERY_RETENTION_DAYS: positiveInt(7, 45),
+};
+
 /** The query function's environment. */
 export const queryEnvSchema = z.object({
   ...sharedShape,
@@ -132,6 +158,7 @@ export const queryEnvSchema = z.object({
   CATEGORY_CACHE_SECONDS: positiveInt(3_600, 86_400),
   /** The handler's own deadline, well inside API Gateway's 30 s integration limit. */
   QUERY_DEADLINE_MS: positiveInt(25_000, 29_000),
+  ...archiveQueryShape,
   ...awsClientShape,
 });
 export type QueryEnvironment = z.input<typeof queryEnvSchema>;

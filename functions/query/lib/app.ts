@@ -6,8 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type * as z from 'zod';
+import type { ArchiveQueryEngine } from '#core/archive-query/engine.js';
+import type { ArchiveQueryRegistry } from '#core/archive-query/registry.js';
 import { type QueryConfig, querySources, type SourceConfig } from '#core/config/env.js';
 import type { Clock, CursorStore } from '#core/ports.js';
+import { archiveParamSchemas, archiveQueryBodySchema, MAX_ARCHIVE_BODY_BYTES } from './archive-params.js';
+import { type ArchiveCall, ArchiveRoutes, type RouteResult } from './archive-routes.js';
 import { CategoryCache, listCategories } from './categories.js';
 import type { QueryLogger, RouteContext } from './context.js';
 import { searchEvents } from './events.js';
@@ -16,7 +20,7 @@ import { buildOpenApiDocument } from './openapi.js';
 import { buildRouteSchemas, type ParamsSchema, validateParams } from './params.js';
 import { HttpProblem, invalidRequest, type ProblemSpec, ProblemType, printable } from './problem.js';
 import { MAX_QUERY_STRING_LENGTH, parseQueryString, QUERY_STRING_FIELD } from './query-string.js';
-import { QUERY_ROUTES } from './routes.js';
+import { type PathMatcher, pathMatcher, QUERY_ROUTES, type RouteMethod } from './routes.js';
 import { type ClientFactory, type SecretReader, SourceClients } from './sources.js';
 import { describeSource } from './status.js';
 import { formatTimestamp } from './timestamps.js';
@@ -39,6 +43,12 @@ export interface QueryTelemetry {
   recordRequest(record: RequestRecord): void;
 }
 
+/** The archive query engine and the registry of who started which query. */
+export interface ArchiveDeps {
+  engine: ArchiveQueryEngine;
+  registry: ArchiveQueryRegistry;
+}
+
 /** Everything the core needs. */
 export interface QueryAppDeps {
   config: QueryConfig;
@@ -47,30 +57,56 @@ export interface QueryAppDeps {
   readSecret: SecretReader;
   createClient: ClientFactory;
   telemetry: QueryTelemetry;
+  /** Without it the archive routes answer 503 (a deployment or test without an engine). */
+  archive?: ArchiveDeps | undefined;
 }
 
 /** The core: an API Gateway payload-2.0 event in, a structured result out. Never throws. */
 export type QueryApp = (event: APIGatewayProxyEventV2, context?: Partial<Context>) => Promise<HttpResponse>;
 
-/** Methods a route answers; anything else gets 405 with this list. */
+/** Methods every GET route answers; a path's own list is sent with 405 and OPTIONS. */
 export const ALLOWED_METHODS = 'GET, HEAD, OPTIONS';
 
 /** Time kept back from the Lambda's remaining time so the answer is sent before it is killed. */
 const LAMBDA_SAFETY_MS = 1_000;
 
-interface Route {
+/** What an operation gets besides its validated query parameters. */
+interface OperationInput {
+  pathParams: Record<string, string>;
+  /** The request body (decoded from base64 when API Gateway encoded it); POST only. */
+  body: string | undefined;
+  contentType: string | undefined;
+  owner: string;
+}
+
+interface Operation {
+  method: RouteMethod;
   path: string;
+  /** The query-string parameters it accepts (an empty strict object: none). */
   schema: ParamsSchema;
-  run(params: Record<string, unknown>, ctx: RouteContext): Promise<unknown>;
+  run(params: Record<string, unknown>, input: OperationInput, ctx: RouteContext): Promise<RouteResult>;
 }
 
 /** Binds a schema to its handler with the handler typed by the schema's output. */
-function route<S extends ParamsSchema>(
+function operation<S extends ParamsSchema>(
+  method: RouteMethod,
+  path: string,
+  schema: S,
+  run: (params: z.output<S>, input: OperationInput, ctx: RouteContext) => Promise<RouteResult>,
+): Operation {
+  return { method, path, schema, run: (params, input, ctx) => run(params as z.output<S>, input, ctx) };
+}
+
+/** A GET whose answer is a 200 with the returned body. */
+function getRoute<S extends ParamsSchema>(
   path: string,
   schema: S,
   run: (params: z.output<S>, ctx: RouteContext) => Promise<unknown>,
-): Route {
-  return { path, schema, run: (params, ctx) => run(params as z.output<S>, ctx) };
+): Operation {
+  return operation('GET', path, schema, async (params, _input, ctx) => ({
+    status: 200,
+    body: await run(params, ctx),
+  }));
 }
 
 /** The path without a named stage's prefix (payload 2.0 keeps it in rawPath). */
@@ -82,11 +118,74 @@ function requestPath(event: APIGatewayProxyEventV2, known: (path: string) => boo
   return raw.startsWith(`${prefix}/`) ? raw.slice(prefix.length) : raw;
 }
 
+interface AuthorizerContext {
+  authorizer?: { iam?: { userArn?: unknown }; jwt?: { claims?: { iss?: unknown; sub?: unknown } } };
+}
+
 /** The IAM principal that signed the request, when API Gateway says (logged: who searched the audit log). */
 function callerArn(event: APIGatewayProxyEventV2): string | undefined {
-  const context = event.requestContext as { authorizer?: { iam?: { userArn?: unknown } } } | undefined;
-  const arn = context?.authorizer?.iam?.userArn;
+  const arn = (event.requestContext as AuthorizerContext | undefined)?.authorizer?.iam?.userArn;
   return typeof arn === 'string' ? arn : undefined;
+}
+
+/**
+ * Who owns the archive queries a request starts: the IAM principal (an assumed role's session
+ * ARN names the session), or the JWT's issuer and subject. Without an authorizer (only `npm
+ * start`'s loopback API) every caller is the same local user.
+ */
+export function callerIdentity(event: APIGatewayProxyEventV2): string {
+  const authorizer = (event.requestContext as AuthorizerContext | undefined)?.authorizer;
+  const arn = authorizer?.iam?.userArn;
+  if (typeof arn === 'string' && arn !== '') return `iam:${arn}`;
+  const claims = authorizer?.jwt?.claims;
+  if (typeof claims?.iss === 'string' && typeof claims.sub === 'string')
+    return `jwt:${claims.iss}#${claims.sub}`;
+  return 'local';
+}
+
+/** The request body as text: API Gateway base64-encodes bodies it does not take for text. */
+function bodyText(event: APIGatewayProxyEventV2): string | undefined {
+  if (event.body === undefined || event.body === null) return undefined;
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+}
+
+const headerValue = (event: APIGatewayProxyEventV2, name: string): string | undefined => {
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === name) return value;
+  }
+  return undefined;
+};
+
+/** The JSON body of a POST, or the problem with it (415, 413, 400). */
+function parseJsonBody(input: OperationInput): unknown {
+  const type = input.contentType?.split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json') {
+    throw new HttpProblem({
+      status: 415,
+      type: ProblemType.unsupportedMediaType,
+      title: 'Unsupported media type',
+      detail: 'Send the body as JSON with "Content-Type: application/json".',
+    });
+  }
+  const text = input.body ?? '';
+  if (Buffer.byteLength(text, 'utf8') > MAX_ARCHIVE_BODY_BYTES) {
+    throw new HttpProblem({
+      status: 413,
+      type: ProblemType.payloadTooLarge,
+      title: 'Request body too large',
+      detail: `The body is larger than ${MAX_ARCHIVE_BODY_BYTES} bytes; an archive query needs far less.`,
+    });
+  }
+  if (text.trim() === '') {
+    throw new HttpProblem(
+      invalidRequest([{ field: '(body)', message: 'is required: a JSON object with start and end' }]),
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpProblem(invalidRequest([{ field: '(body)', message: 'is not valid JSON' }]));
+  }
 }
 
 const internalError = (): ProblemSpec => ({
@@ -115,53 +214,126 @@ export function createQueryApp(deps: QueryAppDeps): QueryApp {
     return found;
   };
 
-  const routes = new Map<string, Route>(
-    [
-      route(QUERY_ROUTES.events, schemas.events, (params, ctx) =>
-        searchEvents(
-          params,
-          pickSource(params.source),
-          { defaultPageSize: config.PAGE_SIZE, categories: categoryCache },
-          ctx,
-        ),
+  const archive =
+    deps.archive === undefined
+      ? undefined
+      : new ArchiveRoutes({
+          ...deps.archive,
+          table: config.ARCHIVE_TABLE,
+          retentionDays: config.ARCHIVE_QUERY_RETENTION_DAYS,
+          sources,
+          clock,
+          logger,
+        });
+  const archiveRoutes = (): ArchiveRoutes => {
+    if (archive !== undefined) return archive;
+    throw new HttpProblem({
+      status: 503,
+      type: ProblemType.archiveUnavailable,
+      title: 'Archive queries unavailable',
+      detail: 'This deployment has no archive query engine configured.',
+    });
+  };
+  const archiveCall = (input: OperationInput, ctx: RouteContext): ArchiveCall => {
+    const scoped = input.pathParams.source;
+    if (scoped !== undefined && !sources.some((s) => s.id === scoped)) {
+      throw new HttpProblem({
+        status: 404,
+        type: ProblemType.notFound,
+        title: 'Not found',
+        detail: `No such source; configured sources: ${sourceIds.join(', ')}.`,
+      });
+    }
+    return { owner: input.owner, requestId: ctx.requestId, scopedSource: scoped };
+  };
+  const archiveId = (input: OperationInput): string => input.pathParams.id ?? '';
+
+  const operations: Operation[] = [
+    getRoute(QUERY_ROUTES.events, schemas.events, (params, ctx) =>
+      searchEvents(
+        params,
+        pickSource(params.source),
+        { defaultPageSize: config.PAGE_SIZE, categories: categoryCache },
+        ctx,
       ),
-      route(QUERY_ROUTES.categories, schemas.categories, (params, ctx) =>
-        listCategories(pickSource(params.source), categoryCache, ctx),
+    ),
+    getRoute(QUERY_ROUTES.categories, schemas.categories, (params, ctx) =>
+      listCategories(pickSource(params.source), categoryCache, ctx),
+    ),
+    getRoute(QUERY_ROUTES.status, schemas.status, async () => {
+      let states: Awaited<ReturnType<typeof deps.cursorStore.get>>[];
+      try {
+        states = await Promise.all(sources.map((s) => deps.cursorStore.get(s.id)));
+      } catch (err: unknown) {
+        logger.error('cursor table unreadable', { error: err });
+        throw new HttpProblem({
+          status: 503,
+          type: ProblemType.statusUnavailable,
+          title: 'Status unavailable',
+          detail:
+            'The cursor table could not be read. Retry shortly; if it persists, check the function logs.',
+          headers: { 'retry-after': '5' },
+        });
+      }
+      const now = clock.now();
+      return {
+        generatedAt: formatTimestamp(now),
+        sources: sources.map((s, i) => describeSource(s.id, states[i] ?? null, now)),
+      };
+    }),
+    getRoute(QUERY_ROUTES.openapi, schemas.openapi, async () => {
+      openApiDocument ??= buildOpenApiDocument(schemas, archiveQueryBodySchema(sourceIds));
+      return openApiDocument;
+    }),
+    ...(
+      [
+        [QUERY_ROUTES.archiveQueries, QUERY_ROUTES.archiveQuery, QUERY_ROUTES.archiveResults],
+        [
+          QUERY_ROUTES.sourceArchiveQueries,
+          QUERY_ROUTES.sourceArchiveQuery,
+          QUERY_ROUTES.sourceArchiveResults,
+        ],
+      ] as const
+    ).flatMap(([queries, query, results]) => [
+      operation('POST', queries, archiveParamSchemas.none, async (_params, input, ctx) => {
+        const call = archiveCall(input, ctx);
+        return archiveRoutes().start(call, parseJsonBody(input));
+      }),
+      operation('GET', query, archiveParamSchemas.none, async (_params, input, ctx) =>
+        archiveRoutes().describe(archiveCall(input, ctx), archiveId(input)),
       ),
-      route(QUERY_ROUTES.status, schemas.status, async () => {
-        let states: Awaited<ReturnType<typeof deps.cursorStore.get>>[];
-        try {
-          states = await Promise.all(sources.map((s) => deps.cursorStore.get(s.id)));
-        } catch (err: unknown) {
-          logger.error('cursor table unreadable', { error: err });
-          throw new HttpProblem({
-            status: 503,
-            type: ProblemType.statusUnavailable,
-            title: 'Status unavailable',
-            detail:
-              'The cursor table could not be read. Retry shortly; if it persists, check the function logs.',
-            headers: { 'retry-after': '5' },
-          });
-        }
-        const now = clock.now();
-        return {
-          generatedAt: formatTimestamp(now),
-          sources: sources.map((s, i) => describeSource(s.id, states[i] ?? null, now)),
-        };
-      }),
-      route(QUERY_ROUTES.openapi, schemas.openapi, async () => {
-        openApiDocument ??= buildOpenApiDocument(schemas);
-        return openApiDocument;
-      }),
-    ].map((r) => [r.path, r]),
-  );
+      operation('DELETE', query, archiveParamSchemas.none, async (_params, input, ctx) =>
+        archiveRoutes().cancel(archiveCall(input, ctx), archiveId(input)),
+      ),
+      operation('GET', results, archiveParamSchemas.results, async (params, input, ctx) =>
+        archiveRoutes().results(archiveCall(input, ctx), archiveId(input), params),
+      ),
+    ]),
+  ];
+
+  /** Path templates with their operations by method, literal templates first. */
+  const paths = new Map<string, { matcher: PathMatcher; byMethod: Map<string, Operation> }>();
+  for (const op of operations) {
+    const entry = paths.get(op.path) ?? { matcher: pathMatcher(op.path), byMethod: new Map() };
+    entry.byMethod.set(op.method, op);
+    paths.set(op.path, entry);
+  }
+  const matchPath = (path: string) => {
+    for (const entry of paths.values()) {
+      const params = entry.matcher.match(path);
+      if (params !== undefined) return { ...entry, params };
+    }
+    return undefined;
+  };
+  const allowedMethods = (byMethod: Map<string, Operation>): string =>
+    [...byMethod.keys(), ...(byMethod.has('GET') ? ['HEAD'] : []), 'OPTIONS'].join(', ');
 
   return async (event, context) => {
     const started = performance.now();
     const requestId = context?.awsRequestId || event.requestContext?.requestId || randomUUID();
     const method = (event.requestContext?.http?.method ?? 'GET').toUpperCase();
-    const path = requestPath(event, (p) => routes.has(p));
-    const matched = routes.get(path);
+    const path = requestPath(event, (p) => matchPath(p) !== undefined);
+    const matched = matchPath(path);
     const rawQuery = event.rawQueryString ?? '';
     let upstreamMs: number | undefined;
 
@@ -172,21 +344,24 @@ export function createQueryApp(deps: QueryAppDeps): QueryApp {
             status: 404,
             type: ProblemType.notFound,
             title: 'Not found',
-            detail: `No such resource. Routes: ${[...routes.keys()].join(', ')}.`,
+            detail: `No such resource. Routes: ${[...paths.keys()].join(', ')}.`,
           },
           requestId,
           path,
         );
       }
-      if (method === 'OPTIONS') return emptyResponse(204, requestId, { allow: ALLOWED_METHODS });
-      if (method !== 'GET' && method !== 'HEAD') {
+      const allow = allowedMethods(matched.byMethod);
+      if (method === 'OPTIONS') return emptyResponse(204, requestId, { allow });
+      const op = matched.byMethod.get(method === 'HEAD' ? 'GET' : method);
+      if (op === undefined) {
+        const usable = [...matched.byMethod.keys()].join(' or ');
         return problemResponse(
           {
             status: 405,
             type: ProblemType.methodNotAllowed,
             title: 'Method not allowed',
-            detail: `${printable(method, 16)} is not allowed here; use GET.`,
-            headers: { allow: ALLOWED_METHODS },
+            detail: `${printable(method, 16)} is not allowed here; use ${usable}.`,
+            headers: { allow },
           },
           requestId,
           path,
@@ -206,7 +381,7 @@ export function createQueryApp(deps: QueryAppDeps): QueryApp {
       }
       const parsed = parseQueryString(rawQuery);
       if (!parsed.ok) return problemResponse(invalidRequest(parsed.errors), requestId, path);
-      const validated = validateParams(matched.schema, parsed.params);
+      const validated = validateParams(op.schema, parsed.params);
       if (!validated.ok) return problemResponse(invalidRequest(validated.errors), requestId, path);
 
       const remaining =
@@ -247,8 +422,14 @@ export function createQueryApp(deps: QueryAppDeps): QueryApp {
         },
       };
       try {
-        const body = await matched.run(validated.value as Record<string, unknown>, ctx);
-        return jsonResponse(200, body, requestId);
+        const input: OperationInput = {
+          pathParams: matched.params,
+          body: op.method === 'POST' ? bodyText(event) : undefined,
+          contentType: headerValue(event, 'content-type'),
+          owner: callerIdentity(event),
+        };
+        const result = await op.run(validated.value as Record<string, unknown>, input, ctx);
+        return jsonResponse(result.status, result.body, requestId, result.headers);
       } catch (err: unknown) {
         if (err instanceof HttpProblem) return problemResponse(err.spec, requestId, path);
         throw err;
@@ -267,7 +448,7 @@ export function createQueryApp(deps: QueryAppDeps): QueryApp {
     if (method === 'HEAD') response = { ...response, body: '' };
 
     const status = response.statusCode;
-    const routeName = matched?.path ?? 'unmatched';
+    const routeName = matched?.matcher.template ?? 'unmatched';
     const attributes = {
       requestId,
       apiGatewayRequestId: event.requestContext?.requestId,

@@ -4,8 +4,12 @@
  */
 // A namespace import lets esbuild tree-shake zod (`import { z }` pulls in all of it, ~360 KB).
 import * as z from 'zod';
+import { archiveParamSchemas } from './archive-params.js';
 import { type ParamsSchema, parameterShapes, type RouteSchemas } from './params.js';
 import {
+  archiveQuerySchema,
+  archiveQueryStartedSchema,
+  archiveResultsSchema,
   auditRecordSchema,
   categoriesSchema,
   eventsPageSchema,
@@ -29,6 +33,9 @@ function componentSchemas(): Record<string, JsonObject> {
   registry.add(categoriesSchema, { id: 'Categories' });
   registry.add(statusSchema, { id: 'Status' });
   registry.add(problemSchema, { id: 'Problem' });
+  registry.add(archiveQueryStartedSchema, { id: 'ArchiveQueryStarted' });
+  registry.add(archiveQuerySchema, { id: 'ArchiveQuery' });
+  registry.add(archiveResultsSchema, { id: 'ArchiveResults' });
   const { schemas } = z.toJSONSchema(registry, { io: 'output', uri: (id) => `#/components/schemas/${id}` });
   return Object.fromEntries(
     Object.entries(schemas).map(([name, schema]) => {
@@ -98,15 +105,109 @@ const ok = (description: string, schemaName: string) => ({
   content: { 'application/json': { schema: ref(schemaName) } },
 });
 
-/** Builds the document for one deployment's route schemas. */
-export function buildOpenApiDocument(schemas: RouteSchemas): JsonObject {
+const archiveErrors = {
+  '404': problem(
+    'No such archive query of yours (or no such source on a /v1/sources/… route).',
+    requestIdHeader,
+  ),
+  '429': problem('Athena is throttling, or too many queries are running.', retryAfter),
+  '502': problem('The query engine failed.', requestIdHeader),
+  '503': problem('The query registry could not be reached.', retryAfter),
+};
+
+const pathParameter = (name: string, description: string) => ({
+  name,
+  in: 'path',
+  required: true,
+  description,
+  schema: { type: 'string' },
+});
+
+/** The archive operations under one base path (all sources, or one source's path). */
+function archivePaths(base: string, scoped: boolean, body: z.ZodType): Record<string, JsonObject> {
+  const sourceParameter = scoped
+    ? [
+        pathParameter(
+          'source',
+          'A configured source: the query reads it alone (an IAM policy can allow just this path).',
+        ),
+      ]
+    : [];
+  const idParameter = pathParameter('id', 'The id POST returned.');
+  const suffix = scoped ? 'ForSource' : '';
+  const requestBody = {
+    required: true,
+    content: { 'application/json': { schema: z.toJSONSchema(body, { io: 'input' }) } },
+  };
+  return {
+    [base]: {
+      post: {
+        operationId: `startArchiveQuery${suffix}`,
+        summary: 'Start an asynchronous query over the whole archive',
+        description:
+          'Validates the query and starts it on Athena; answers at once (202). Poll the returned id until its state is succeeded, then page through its results.',
+        parameters: sourceParameter,
+        requestBody,
+        responses: {
+          '202': {
+            description: 'Started.',
+            headers: { ...requestIdHeader, location: { schema: { type: 'string' } } },
+            content: { 'application/json': { schema: ref('ArchiveQueryStarted') } },
+          },
+          ...commonErrors,
+          '413': problem('Body too large.', requestIdHeader),
+          '415': problem('The body is not sent as application/json.', requestIdHeader),
+          ...archiveErrors,
+        },
+      },
+    },
+    [`${base}/{id}`]: {
+      get: {
+        operationId: `describeArchiveQuery${suffix}`,
+        summary: "An archive query's state and statistics",
+        parameters: [...sourceParameter, idParameter],
+        responses: { '200': ok('The query.', 'ArchiveQuery'), ...commonErrors, ...archiveErrors },
+      },
+      delete: {
+        operationId: `cancelArchiveQuery${suffix}`,
+        summary: 'Cancel an archive query (a finished one is left as it is)',
+        parameters: [...sourceParameter, idParameter],
+        responses: {
+          '200': ok('The query after cancelling.', 'ArchiveQuery'),
+          ...commonErrors,
+          ...archiveErrors,
+        },
+      },
+    },
+    [`${base}/{id}/results`]: {
+      get: {
+        operationId: `archiveQueryResults${suffix}`,
+        summary: "One page of a succeeded archive query's records",
+        parameters: [...sourceParameter, idParameter, ...openApiParameters(archiveParamSchemas.results)],
+        responses: {
+          '200': ok('A page of records, ordered by event_time then id.', 'ArchiveResults'),
+          ...commonErrors,
+          '409': problem('The query has not succeeded (still running, or cancelled).', retryAfter),
+          '422': problem(
+            'The query failed for a reason you can act on (e.g. the scan limit).',
+            requestIdHeader,
+          ),
+          ...archiveErrors,
+        },
+      },
+    },
+  };
+}
+
+/** Builds the document for one deployment's route schemas and archive query body. */
+export function buildOpenApiDocument(schemas: RouteSchemas, archiveBody: z.ZodType): JsonObject {
   return {
     openapi: '3.1.0',
     info: {
       title: 'Mimecast audit events API',
       version: API_VERSION,
       description:
-        "Live search of Mimecast audit events (last 60 days; older events are in the S3 archive, queryable with Athena), Mimecast's audit categories, and the collector's status. Requests are signed with AWS SigV4 (IAM).",
+        "Live search of Mimecast audit events (last 60 days), asynchronous queries over the whole archive (any age, on Athena), Mimecast's audit categories, and the collector's status. Requests are signed with AWS SigV4 (IAM).",
     },
     // No `servers`: the default "/" resolves against wherever this document was fetched from.
     security: [{ sigv4: [] }],
@@ -160,6 +261,8 @@ export function buildOpenApiDocument(schemas: RouteSchemas): JsonObject {
           },
         },
       },
+      ...archivePaths(QUERY_ROUTES.archiveQueries, false, archiveBody),
+      ...archivePaths('/v1/sources/{source}/archive/queries', true, archiveBody),
     },
     components: {
       schemas: componentSchemas(),

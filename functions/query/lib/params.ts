@@ -39,30 +39,38 @@ const timestamp = (description: string) =>
 // Control (Cc), format (Cf: bidi overrides, zero-width characters…) and lone surrogates (Cs).
 const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}]/u;
 
-const freeTextQuery = z
-  .string({ error: required })
-  .meta({
-    minLength: 1,
-    maxLength: MAX_QUERY_LENGTH,
-    description: `Free-text search passed to Mimecast; at most ${MAX_QUERY_LENGTH} characters, no control or invisible formatting characters.`,
-  })
-  .superRefine((value, ctx) => {
-    const length = [...value].length;
-    if (length === 0)
-      ctx.addIssue({ code: 'custom', message: 'must not be empty (omit it to match everything)' });
-    else if (length > MAX_QUERY_LENGTH) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `must be at most ${MAX_QUERY_LENGTH} characters (got ${length})`,
-      });
-    }
-    if (UNPRINTABLE.test(value)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'must not contain control or invisible formatting characters',
-      });
-    }
-  });
+/**
+ * Text of 1–`max` code points (JSON Schema's `maxLength` unit) with no control or invisible
+ * formatting characters; `error` words the message for a value that is absent or not text.
+ */
+export function boundedText(
+  max: number,
+  description: string,
+  error: (issue: { input: unknown }) => string = required,
+) {
+  return z
+    .string({ error })
+    .meta({ minLength: 1, maxLength: max, description })
+    .superRefine((value, ctx) => {
+      const length = [...value].length;
+      if (length === 0)
+        ctx.addIssue({ code: 'custom', message: 'must not be empty (omit it to match everything)' });
+      else if (length > max) {
+        ctx.addIssue({ code: 'custom', message: `must be at most ${max} characters (got ${length})` });
+      }
+      if (UNPRINTABLE.test(value)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must not contain control or invisible formatting characters',
+        });
+      }
+    });
+}
+
+const freeTextQuery = boundedText(
+  MAX_QUERY_LENGTH,
+  `Free-text search passed to Mimecast; at most ${MAX_QUERY_LENGTH} characters, no control or invisible formatting characters.`,
+);
 
 const categoryCode = z
   .string()

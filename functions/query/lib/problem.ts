@@ -24,7 +24,7 @@ export interface ProblemDocument {
 const TYPE_PREFIX = 'urn:mimecast-audit-lake:problem:';
 
 /**
- * Problem types: stable identifiers a client may switch on (listed in the README, Query API → Errors). URNs rather
+ * Problem types: stable identifiers a client may switch on (listed in docs/api.md, Errors). URNs rather
  * than web addresses, because the product has no site of its own to host pages for them.
  */
 export const ProblemType = {
@@ -39,6 +39,13 @@ export const ProblemType = {
   upstreamUnavailable: `${TYPE_PREFIX}upstream-unavailable`,
   upstreamTimeout: `${TYPE_PREFIX}upstream-timeout`,
   statusUnavailable: `${TYPE_PREFIX}status-unavailable`,
+  unsupportedMediaType: `${TYPE_PREFIX}unsupported-media-type`,
+  payloadTooLarge: `${TYPE_PREFIX}payload-too-large`,
+  archiveQueryNotFinished: `${TYPE_PREFIX}archive-query-not-finished`,
+  archiveQueryCancelled: `${TYPE_PREFIX}archive-query-cancelled`,
+  archiveQueryFailed: `${TYPE_PREFIX}archive-query-failed`,
+  archiveThrottled: `${TYPE_PREFIX}archive-throttled`,
+  archiveUnavailable: `${TYPE_PREFIX}archive-unavailable`,
   internal: `${TYPE_PREFIX}internal-error`,
 } as const;
 

@@ -9,7 +9,7 @@ import type { AuditRecord } from '#core/archive/record.js';
 const isoTime = (description?: string) =>
   z.string().meta(description === undefined ? { format: 'date-time' } : { format: 'date-time', description });
 
-/** One archive record (DESIGN.md, "Data in S3"). */
+/** One archive record (docs/athena.md, "Record fields"). */
 export const auditRecordSchema = z
   .object({
     id: z.string().meta({ description: "Mimecast's event id; unique." }),
@@ -153,11 +153,90 @@ export const statusSchema = z.object({
   sources: z.array(sourceStatusSchema),
 });
 
+const archiveLinks = z.object({
+  self: z.string().meta({ description: 'This query (GET for its state, DELETE to cancel).' }),
+  results: z.string().meta({ description: 'Its results, once the state is succeeded.' }),
+});
+
+/** The request of an archive query as stored and shown (times as UTC). */
+const archiveRequestSchema = z.object({
+  start: isoTime(),
+  end: isoTime(),
+  sources: z.array(z.string()),
+  categories: z.array(z.string()).optional(),
+  auditTypes: z.array(z.string()).optional(),
+  actor: z.string().optional(),
+  ip: z.string().optional(),
+  text: z.string().optional(),
+  limit: z.number().int().min(1),
+});
+
+const archiveState = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+
+/** `POST /v1/archive/queries` (202). */
+export const archiveQueryStartedSchema = z.object({
+  id: z
+    .string()
+    .meta({ description: 'Opaque id; only its owner can read it, for ARCHIVE_QUERY_RETENTION_DAYS days.' }),
+  state: archiveState,
+  submittedAt: isoTime(),
+  query: archiveRequestSchema,
+  links: archiveLinks,
+});
+
+/** `GET /v1/archive/queries/{id}` and `DELETE …`. */
+export const archiveQuerySchema = z.object({
+  id: z.string(),
+  state: archiveState,
+  submittedAt: isoTime(),
+  completedAt: isoTime().optional(),
+  query: archiveRequestSchema,
+  statistics: z
+    .object({
+      bytesScanned: z
+        .number()
+        .int()
+        .min(0)
+        .optional()
+        .meta({ description: 'Bytes Athena read (what it bills).' }),
+      rows: z
+        .number()
+        .int()
+        .min(0)
+        .optional()
+        .meta({ description: 'Records in the result (once succeeded).' }),
+      queueMs: z.number().int().min(0).optional(),
+      engineMs: z.number().int().min(0).optional(),
+      totalMs: z.number().int().min(0).optional(),
+      resultReused: z
+        .boolean()
+        .optional()
+        .meta({ description: 'An identical earlier result was reused: nothing was scanned.' }),
+    })
+    .meta({ description: 'What the engine reports so far.' }),
+  error: z
+    .object({ category: z.enum(['user', 'system', 'unknown']), reason: z.string() })
+    .optional()
+    .meta({ description: "Why the query failed, in the engine's words." }),
+  links: archiveLinks,
+});
+
+/** `GET /v1/archive/queries/{id}/results`. */
+export const archiveResultsSchema = z.object({
+  events: z
+    .array(auditRecordSchema)
+    .meta({ description: 'Records exactly as stored, ordered by event_time then id.' }),
+  nextPageToken: z
+    .string()
+    .optional()
+    .meta({ description: 'Pass as pageToken for the next page; absent on the last page.' }),
+});
+
 /** RFC 9457 problem document. */
 export const problemSchema = z
   .object({
     type: z.string().meta({
-      description: 'A URN identifying the kind of problem (listed in the README, Query API → Errors).',
+      description: 'A URN identifying the kind of problem (listed in docs/api.md, Errors).',
     }),
     title: z.string(),
     status: z.number().int(),

@@ -12,6 +12,7 @@ import { createTestClock, type TestClock } from '#test/support/clock.js';
 import { applyEnv, type StandinsWithClients, withStandins } from '#test/support/standins.js';
 import { buildQueryApp } from '../../../functions/query/dependencies.js';
 import type { QueryApp } from '../../../functions/query/lib/app.js';
+import { archiveQueryBodySchema } from '../../../functions/query/lib/archive-params.js';
 import { buildOpenApiDocument } from '../../../functions/query/lib/openapi.js';
 import { buildRouteSchemas } from '../../../functions/query/lib/params.js';
 import { type OpenApiDocument, publishedSchema } from '../../unit/query/helpers/published-schemas.js';
@@ -101,6 +102,9 @@ export async function startQueryApi(
 
 /** The published OpenAPI document of a single-source deployment, to check bodies against. */
 export const publishedDocument = (sourceIds: [string, ...string[]] = ['default']): OpenApiDocument =>
-  buildOpenApiDocument(buildRouteSchemas(sourceIds)) as unknown as OpenApiDocument;
+  buildOpenApiDocument(
+    buildRouteSchemas(sourceIds),
+    archiveQueryBodySchema(sourceIds),
+  ) as unknown as OpenApiDocument;
 
 export { publishedSchema };

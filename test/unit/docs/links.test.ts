@@ -429,7 +429,9 @@ describe('README quick start', () => {
   it('starts with the two commands, each on its own, and package.json has both scripts', () => {
     // A fresh clone is run by copying these; they must stay first and stay runnable.
     const readme = readFileSync(`${ROOT}README.md`, 'utf8');
-    const blocks = [...readme.matchAll(/```(?:sh|bash|shell)\n([\s\S]*?)```/g)].map((m) => (m[1] ?? '').trim());
+    const blocks = [...readme.matchAll(/```(?:sh|bash|shell)\n([\s\S]*?)```/g)].map((m) =>
+      (m[1] ?? '').trim(),
+    );
     const scripts = (
       JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { scripts: Record<string, string> }
     ).scripts;

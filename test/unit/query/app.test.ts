@@ -11,6 +11,7 @@ import type {
 import type { CursorState } from '#core/ports.js';
 import { createTestClock } from '#test/support/clock.js';
 import { createQueryApp } from '../../../functions/query/lib/app.js';
+import { archiveQueryBodySchema } from '../../../functions/query/lib/archive-params.js';
 import { buildOpenApiDocument } from '../../../functions/query/lib/openapi.js';
 import { buildRouteSchemas } from '../../../functions/query/lib/params.js';
 import { apiEvent, lambdaContext } from './helpers/events.js';
@@ -88,7 +89,10 @@ const event = (id: string, eventTimeMs: number, extra: RawAuditEvent = {}): RawA
 });
 
 const range = (startMs: number, endMs: number) => `start=${iso(startMs)}&end=${iso(endMs)}`;
-const doc = buildOpenApiDocument(buildRouteSchemas(['default'])) as unknown as OpenApiDocument;
+const doc = buildOpenApiDocument(
+  buildRouteSchemas(['default']),
+  archiveQueryBodySchema(['default']),
+) as unknown as OpenApiDocument;
 
 describe('routing and HTTP behaviour', () => {
   it('answers unknown paths with a 404 problem document carrying the request id', async () => {
