@@ -69,3 +69,19 @@ export const ARCHIVE_QUERY = {
   /** A one-day query may read at most this share of the archive's bytes (issue 12). */
   maxOneDayShare: 1 / 50,
 } as const;
+
+/** Benchmark 9: the columnar copy (issue 13). */
+export const COLUMNAR = {
+  /** Days at the benchmark density, one object per 5-minute run (the collector's steady state). */
+  days: 3,
+  windowsPerDay: 288,
+  /** The very large tenant's day, in objects of 72 minutes (50,000 records each). */
+  largeDayEvents: 1_000_000,
+  largeDayObjects: 20,
+  /** Heap limit of the compaction child: half of the function's 2048 MB, as in the large-day test. */
+  heapLimitMb: 1024,
+  /** Targets (issue 13). */
+  minBytesRatio: 8,
+  maxObjectsPerDay: 4,
+  minColumnScanRatio: 20,
+} as const;

@@ -19,6 +19,7 @@ import { markdownTable, type Row } from './lib/report.js';
 import { runArchiveQuery } from './scenarios/archive-query.js';
 import { runBackfill } from './scenarios/backfill.js';
 import { runColdStart } from './scenarios/cold-start.js';
+import { runColumnar } from './scenarios/columnar.js';
 import { runCompleteness } from './scenarios/completeness.js';
 import type { ScenarioContext, ScenarioOutcome } from './scenarios/context.js';
 import { runQuery } from './scenarios/query.js';
@@ -32,6 +33,7 @@ const GROUPS: readonly { ids: readonly string[]; run: (ctx: ScenarioContext) => 
     { ids: ['5'], run: runQuery },
     { ids: ['7'], run: runCompleteness },
     { ids: ['8'], run: runArchiveQuery },
+    { ids: ['9'], run: runColumnar },
     { ids: ['2', '3'], run: runBackfill },
   ];
 

@@ -178,6 +178,31 @@ const transitionsSchema = z
     },
   );
 
+const compactionSchema = z
+  .object({
+    /** Build the Parquet copy of closed days (the view reads NDJSON for every day when off). */
+    enabled: z.boolean().default(true),
+    /** Minutes between scheduled compactor runs (archive writes also trigger it). */
+    scheduleMinutes: z.number().int().min(5).max(1440).default(60),
+    /**
+     * Move the NDJSON objects of compacted days to a colder storage class this many days after
+     * they were written. They are tagged when their Parquet copy exists, and only tagged objects
+     * move, so no day is ever read from a colder class before its copy is there.
+     */
+    ndjsonTransition: z
+      .object({
+        afterDays: z.number().int().min(1).max(3650),
+        storageClass: z.enum(['STANDARD_IA', 'GLACIER_IR']).default('GLACIER_IR'),
+      })
+      .strict()
+      .refine((t) => t.storageClass !== 'STANDARD_IA' || t.afterDays >= 30, {
+        message: 'S3 moves objects to STANDARD_IA only after at least 30 days',
+        path: ['afterDays'],
+      })
+      .optional(),
+  })
+  .strict();
+
 /** The whole configuration; unknown keys are rejected so a typo cannot be silently ignored. */
 export const appConfigSchema = z
   .object({
@@ -264,6 +289,7 @@ export const appConfigSchema = z
     accessLogRetentionDays: z.number().int().min(1).max(3650).default(365),
     api: apiSchema.prefault({}),
     athena: athenaSchema.prefault({}),
+    compaction: compactionSchema.prefault({}),
   })
   .strict()
   .superRefine((config, ctx) => {

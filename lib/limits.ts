@@ -9,7 +9,7 @@ import type { AppConfigInput } from './config.js';
 /** CloudFormation accepts 500 resources per stack; the stack stays under 450 for headroom. */
 export const MAX_STACK_RESOURCES = 450;
 /** Resources of the stack whatever the number of sources (lake, key, API, query function, stack alarms…). */
-export const BASE_RESOURCES = 43;
+export const BASE_RESOURCES = 57;
 /** Resources each source adds (secret, function, role, policy, log group, schedule, its role and policy, queue, alarms…). */
 export const RESOURCES_PER_SOURCE = 19;
 /** The most sources one stack holds within MAX_STACK_RESOURCES. */

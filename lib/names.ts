@@ -13,6 +13,9 @@ export const COLLECTOR_SERVICE_NAME = 'mimecast-audit-collector';
 /** POWERTOOLS_SERVICE_NAME of the query API function. */
 export const QUERY_SERVICE_NAME = 'mimecast-audit-query';
 
+/** Powertools service name of the compactor. */
+export const COMPACTOR_SERVICE_NAME = 'mimecast-audit-compactor';
+
 /** Key prefix of one source's archive objects (docs/athena.md, "The data in S3"). */
 export function sourcePrefix(dataPrefix: string, sourceId: string): string {
   return `${dataPrefix}/source=${sourceId}`;

@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import { type AppConfig, alarmEmailsOf } from './config.js';
 import { AuditAthena } from './constructs/athena.js';
 import { SourceCollector } from './constructs/collector.js';
+import { Compactor } from './constructs/compactor.js';
 import { StackKey } from './constructs/encryption.js';
 import { Lake } from './constructs/lake.js';
 import { Monitoring } from './constructs/monitoring.js';
@@ -25,6 +26,7 @@ export class MimecastAuditLakeStack extends Stack {
   readonly collectors: SourceCollector[];
   readonly queryApi: QueryApi;
   readonly athena: AuditAthena;
+  readonly compactor: Compactor | undefined;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: MimecastAuditLakeStackProps) {
@@ -87,6 +89,28 @@ export class MimecastAuditLakeStack extends Stack {
       },
     });
 
+    // A day closes once no source can still add to it: the longest settle time plus rescan age.
+    const closeAfterSeconds = Math.max(
+      ...config.sources.map(
+        (s) =>
+          (s.settleSeconds ?? config.settleSeconds) +
+          Math.max(0, ...(s.rescanAfterSeconds ?? config.rescanAfterSeconds)),
+      ),
+    );
+    this.compactor = config.compaction.enabled
+      ? new Compactor(this, 'Compactor', {
+          stackKey: this.stackKey,
+          archiveBucket: this.lake.archiveBucket,
+          cursorTable: this.lake.cursorTable,
+          dataPrefix: config.dataPrefix,
+          sourceIds: config.sources.map((s) => s.id),
+          closeAfterSeconds,
+          settings: config.compaction,
+          athena: config.athena,
+          logRetention,
+        })
+      : undefined;
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
       key: this.stackKey.key,
       alarmEmails: alarmEmailsOf(config),
@@ -101,6 +125,8 @@ export class MimecastAuditLakeStack extends Stack {
       freshnessThresholdMinutes: config.freshnessThresholdMinutes,
       queryFunction: this.queryApi.function,
       httpApi: this.queryApi.httpApi,
+      compactorFunction: this.compactor?.function,
+      compactionScheduleMinutes: config.compaction.scheduleMinutes,
     });
 
     this.addOutputs(config);
@@ -117,6 +143,13 @@ export class MimecastAuditLakeStack extends Stack {
     new CfnOutput(this, 'GlueDatabase', { value: config.athena.databaseName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    if (this.compactor) {
+      new CfnOutput(this, 'CompactorFunctionName', {
+        description:
+          'Builds the Parquet copy of closed days; invoke with {"rebuild":{"from":"YYYY-MM-DD","to":"YYYY-MM-DD"}} to rebuild a range',
+        value: this.compactor.function.functionName,
+      });
+    }
     for (const c of this.collectors) {
       // Inside the source's construct: its path (hence logical id) is unique even for ids like a-b / ab.
       new CfnOutput(c, 'SecretArn', {

@@ -6,14 +6,17 @@
  * cleanly (the current run finishes its window; a second Ctrl-C exits at once).
  */
 import { relative } from 'node:path';
+import { DynamoCompactionLeases } from '#core/columnar/lease.js';
 import { queryEnvSchema } from '#core/config/env.js';
 import { systemClock } from '#core/ports.js';
 import { type RunSummary, SyncRunError } from '#core/sync/index.js';
+import { localArchiveCatalog } from './archive-engine/catalog.js';
 import { DuckDbArchive } from './archive-engine/duckdb-archive.js';
 import { LocalArchiveEngine } from './archive-engine/local-engine.js';
 import { type LocalQueryApi, printExampleCurlCommands, startLocalQueryApi } from './query-adapter.js';
 import { summariseArchive } from './runtime/archive-summary.js';
 import { parseStartArgs, type StartOptions, StartUsageError, USAGE } from './runtime/args.js';
+import { compactLocally, formatCompaction } from './runtime/compaction.js';
 import { describeRunFailure, localiseSecretAdvice } from './runtime/credentials.js';
 import { takeoverNotice } from './runtime/data-dir-lock.js';
 import { LOCAL_DATA_PREFIX, type LocalEnvironment, startLocalEnvironment } from './runtime/environment.js';
@@ -23,7 +26,6 @@ import { enableConcurrentInvocations, runInvocation, withInvocationScope } from 
 import { installLogRouter, type LogRecord, type LogRouter, type LogStream } from './runtime/log-router.js';
 import { ProgressReporter, RunProgress } from './runtime/progress.js';
 import { type CollectorHandler, type RunOutcome, runSchedule } from './runtime/scheduler.js';
-import { s3rverTable } from './standins/athena.js';
 
 export {
   type LocalEnvironment,
@@ -40,6 +42,8 @@ const COLLECTOR_SERVICE = 'mimecast-audit-collector';
 const QUERY_SERVICE = 'mimecast-audit-query';
 /** The collector's default SETTLE_SECONDS (npm start does not change it): the backfill's horizon. */
 const SETTLE_SECONDS = 300;
+/** A day closes for compaction once the settle time and the largest default rescan age (1 day) have passed. */
+const CLOSE_AFTER_SECONDS = SETTLE_SECONDS + 86_400;
 
 const time = () => new Date().toISOString().slice(11, 19);
 
@@ -78,11 +82,20 @@ async function startQueryApi(
 ): Promise<{ api: LocalQueryApi; archive: DuckDbArchive }> {
   const module = await importAs(QUERY_SERVICE, () => import('../functions/query/handler.js'));
   const origin = environment.credentialOrigin;
-  const table = s3rverTable(environment.s3Directory, environment.standins.bucket, LOCAL_DATA_PREFIX);
   const settings = queryEnvSchema.parse({ ...environment.env, MIMECAST_SECRET_ID: environment.secretId });
-  const archive = await DuckDbArchive.create({
-    tables: [{ name: settings.ARCHIVE_TABLE, database: settings.ARCHIVE_DATABASE, ...table }],
-  });
+  const archive = await DuckDbArchive.create(
+    localArchiveCatalog({
+      s3Directory: environment.s3Directory,
+      bucket: environment.standins.bucket,
+      dataPrefix: LOCAL_DATA_PREFIX,
+      database: settings.ARCHIVE_DATABASE,
+      view: settings.ARCHIVE_TABLE,
+      boundaries: () =>
+        new DynamoCompactionLeases(environment.dynamodb, environment.standins.table).boundaries([
+          environment.env.SOURCE_ID ?? 'default',
+        ]),
+    }),
+  );
   const archiveEngine = new LocalArchiveEngine({
     archive,
     clock: systemClock,
@@ -292,6 +305,15 @@ export async function start(options: StartOptions): Promise<number> {
         }
         const hidden = formatHiddenWarnings(logLines.warnings);
         if (hidden) say(`  ${hidden}`);
+        // Closed days get their Parquet copy right away, as the deployed compactor would.
+        if (!stop.signal.aborted) {
+          try {
+            const compacted = formatCompaction(await compactLocally(environment, CLOSE_AFTER_SECONDS));
+            if (compacted) say(`  ${compacted}`);
+          } catch (err: unknown) {
+            say(`  compaction failed: ${describeError(err)} (queries read the NDJSON meanwhile)`);
+          }
+        }
       },
     });
     if (options.once) {

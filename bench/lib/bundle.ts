@@ -72,8 +72,8 @@ export async function bundleLikeLambda(
 export async function bundleChildren(
   outDir: string,
   banner: string,
-): Promise<Record<'collect' | 'fetch' | 'query', string>> {
-  const names = ['collect', 'fetch', 'query'] as const;
+): Promise<Record<'collect' | 'fetch' | 'query' | 'compact', string>> {
+  const names = ['collect', 'fetch', 'query', 'compact'] as const;
   await build({
     entryPoints: names.map((n) => ({
       in: resolve(ROOT, 'bench', 'child', `${n}-child.ts`),
@@ -93,5 +93,6 @@ export async function bundleChildren(
     collect: join(outDir, 'collect-child.mjs'),
     fetch: join(outDir, 'fetch-child.mjs'),
     query: join(outDir, 'query-child.mjs'),
+    compact: join(outDir, 'compact-child.mjs'),
   };
 }

@@ -7,7 +7,7 @@ export interface ScenarioContext {
   /** Scratch directory of this run (bundles, request/result files, profiles). */
   workDir: string;
   /** Bundled benchmark children. */
-  children: { collect: string; fetch: string; query: string };
+  children: { collect: string; fetch: string; query: string; compact: string };
   /** The createRequire banner the Lambda bundles use. */
   banner: { banner: string; from: string };
   /** Show child output. */

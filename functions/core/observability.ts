@@ -65,3 +65,20 @@ export const QueryMetric = {
   Requests: 'Requests',
   UpstreamLatency: 'UpstreamLatencyMs',
 } as const;
+
+/** Compactor metrics (all carry the `Source` dimension). */
+export const CompactorMetric = {
+  /** Closed days written to Parquet for the first time. Count. */
+  DaysCompacted: 'DaysCompacted',
+  /** Days rebuilt because their NDJSON changed after compaction (late merges), or on request. Count. */
+  DaysRecompacted: 'DaysRecompacted',
+  /** Records written to Parquet. Count. */
+  RecordsCompacted: 'RecordsCompacted',
+  /** Days whose compaction failed (the view keeps reading their NDJSON). Count. */
+  CompactionFailures: 'CompactionFailures',
+  /** Closed days still without a current Parquet copy at the end of a run (the lag). */
+  UncompactedClosedDays: 'UncompactedClosedDays',
+} as const;
+
+/** A compactor metric name. */
+export type CompactorMetricName = (typeof CompactorMetric)[keyof typeof CompactorMetric];

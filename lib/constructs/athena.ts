@@ -11,6 +11,8 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { RECORD_COLUMNS } from '#core/archive/record.js';
+import { archiveTableNames, viewTableInput } from '#core/columnar/glue-view.js';
+import { parquetRoot } from '#core/columnar/layout.js';
 import { forTable, SAVED_QUERIES } from '../athena/queries.js';
 import type { AppConfig } from '../config.js';
 import { SECURE_BUCKET_DEFAULTS } from './lake.js';
@@ -30,6 +32,14 @@ export const SERDE_PARAMETERS = {
   'case.insensitive': 'FALSE',
   'dots.in.keys': 'FALSE',
 } as const;
+
+/** The Parquet copy's SerDe and formats (Hive's Parquet classes, which Athena reads). */
+export const PARQUET_SERDE = 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe';
+const PARQUET_INPUT_FORMAT = 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat';
+const PARQUET_OUTPUT_FORMAT = 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat';
+
+/** The tables behind the view (re-exported for the other constructs). */
+export { archiveTableNames };
 
 /** Partition projection table properties (exported for tests). */
 export function projectionParameters(
@@ -66,7 +76,12 @@ export interface AuditAthenaProps {
 export class AuditAthena extends Construct {
   readonly resultsBucket: s3.Bucket;
   readonly database: glue.CfnDatabase;
+  /** The view analysts query (`athena.tableName`): Parquet for closed days, NDJSON for the rest. */
   readonly table: glue.CfnTable;
+  /** The gzip NDJSON archive (the system of record). */
+  readonly ndjsonTable: glue.CfnTable;
+  /** The Parquet copy of closed days. */
+  readonly parquetTable: glue.CfnTable;
   readonly workGroup: athena.CfnWorkGroup;
   readonly namedQueries: athena.CfnNamedQuery[];
 
@@ -99,31 +114,30 @@ export class AuditAthena extends Construct {
       },
     });
 
-    this.table = new glue.CfnTable(this, 'Table', {
+    const names = archiveTableNames(settings.tableName);
+    const partitionKeys = [
+      { name: 'source', type: 'string', comment: 'Configured source id' },
+      { name: 'dt', type: 'string', comment: 'UTC day of event_time, YYYY-MM-DD' },
+    ];
+    const columns = RECORD_COLUMNS.map((c) => ({ name: c.name, type: c.type }));
+    const bucket = props.archiveBucket.bucketName;
+    this.ndjsonTable = new glue.CfnTable(this, 'NdjsonTable', {
       catalogId: Aws.ACCOUNT_ID,
       databaseName: settings.databaseName,
       tableInput: {
-        name: settings.tableName,
-        description: 'One row per Mimecast audit event (gzip NDJSON, partitioned by source and UTC day)',
+        name: names.ndjson,
+        description: 'The archive as written: gzip NDJSON, one row per event (query the view instead)',
         tableType: 'EXTERNAL_TABLE',
         parameters: {
           EXTERNAL: 'TRUE',
           classification: 'json',
           compressionType: 'gzip',
-          ...projectionParameters(
-            props.archiveBucket.bucketName,
-            props.dataPrefix,
-            props.sourceIds,
-            settings.projectionStartDate,
-          ),
+          ...projectionParameters(bucket, props.dataPrefix, props.sourceIds, settings.projectionStartDate),
         },
-        partitionKeys: [
-          { name: 'source', type: 'string', comment: 'Configured source id' },
-          { name: 'dt', type: 'string', comment: 'UTC day of event_time, YYYY-MM-DD' },
-        ],
+        partitionKeys,
         storageDescriptor: {
-          columns: RECORD_COLUMNS.map((c) => ({ name: c.name, type: c.type })),
-          location: `s3://${props.archiveBucket.bucketName}/${props.dataPrefix}/`,
+          columns,
+          location: `s3://${bucket}/${props.dataPrefix}/`,
           inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
           outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
           compressed: true,
@@ -131,7 +145,48 @@ export class AuditAthena extends Construct {
         },
       },
     });
-    this.table.addResourceDependency(this.database);
+    this.parquetTable = new glue.CfnTable(this, 'ParquetTable', {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseName: settings.databaseName,
+      tableInput: {
+        name: names.parquet,
+        description: 'Parquet copy of closed days, one object per source and day (query the view instead)',
+        tableType: 'EXTERNAL_TABLE',
+        parameters: {
+          EXTERNAL: 'TRUE',
+          classification: 'parquet',
+          ...projectionParameters(
+            bucket,
+            parquetRoot(props.dataPrefix),
+            props.sourceIds,
+            settings.projectionStartDate,
+          ),
+        },
+        partitionKeys,
+        storageDescriptor: {
+          columns,
+          location: `s3://${bucket}/${parquetRoot(props.dataPrefix)}/`,
+          inputFormat: PARQUET_INPUT_FORMAT,
+          outputFormat: PARQUET_OUTPUT_FORMAT,
+          serdeInfo: { serializationLibrary: PARQUET_SERDE },
+        },
+      },
+    });
+    // The view keeps the logical id and name the NDJSON table had before the Parquet copy
+    // existed, so an existing deployment updates it in place and saved SQL keeps working.
+    this.table = new glue.CfnTable(this, 'Table', {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseName: settings.databaseName,
+      // No day is in Parquet yet: the compactor moves each source's boundary as it compacts, and
+      // CloudFormation rewrites the view only when this definition itself changes.
+      tableInput: viewTableInput(
+        { database: settings.databaseName, view: settings.tableName, ...names },
+        new Map(),
+      ),
+    });
+    for (const table of [this.ndjsonTable, this.parquetTable]) table.addResourceDependency(this.database);
+    this.table.addResourceDependency(this.ndjsonTable);
+    this.table.addResourceDependency(this.parquetTable);
 
     this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
       name: settings.workGroupName,

@@ -14,7 +14,13 @@ import type { AppConfig } from '../config.js';
 /** Settings the lake needs from the configuration. */
 export type LakeSettings = Pick<
   AppConfig,
-  'retentionDays' | 'transitions' | 'noncurrentVersionRetentionDays' | 'accessLogRetentionDays' | 'objectLock'
+  | 'retentionDays'
+  | 'transitions'
+  | 'noncurrentVersionRetentionDays'
+  | 'accessLogRetentionDays'
+  | 'objectLock'
+  | 'compaction'
+  | 'dataPrefix'
 >;
 
 /** Private, TLS-only, owner-enforced: the baseline every bucket of the stack shares. */
@@ -47,6 +53,25 @@ export function archiveLifecycleRules(settings: LakeSettings): s3.LifecycleRule[
       id: 'archive-retention-and-storage-class',
       transitions: transitions.length > 0 ? transitions : undefined,
       expiration: settings.retentionDays !== undefined ? Duration.days(settings.retentionDays) : undefined,
+    });
+  }
+  // NDJSON of compacted days: the compactor tags each object once the day's Parquet copy exists,
+  // and only tagged objects move, so the view never has to read a day from the colder class.
+  const cold = settings.compaction.enabled ? settings.compaction.ndjsonTransition : undefined;
+  if (cold !== undefined) {
+    rules.push({
+      id: 'compacted-ndjson-storage-class',
+      prefix: `${settings.dataPrefix}/`,
+      tagFilters: { compacted: 'true' },
+      transitions: [
+        {
+          storageClass:
+            cold.storageClass === 'STANDARD_IA'
+              ? s3.StorageClass.INFREQUENT_ACCESS
+              : s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+          transitionAfter: Duration.days(cold.afterDays),
+        },
+      ],
     });
   }
   // Versioning protects the history against an accidental overwrite or delete. But the collector
@@ -128,6 +153,13 @@ export class Lake extends Construct {
     });
 
     if (settings.objectLock) applyObjectLock(this.archiveBucket, settings.objectLock);
+    if (settings.compaction.enabled) {
+      // Archive writes reach EventBridge, where the compactor picks up changes of closed days. Set
+      // on the bucket resource itself: CloudFormation supports it natively
+      // (NotificationConfiguration.EventBridgeConfiguration), with no custom resource.
+      const cfn = this.archiveBucket.node.defaultChild as s3.CfnBucket;
+      cfn.notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
+    }
 
     this.cursorTable = new dynamodb.Table(this, 'CursorTable', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },

@@ -16,7 +16,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { CollectorMetric, METRICS_NAMESPACE, SOURCE_DIMENSION } from '#core/observability.js';
+import {
+  CollectorMetric,
+  CompactorMetric,
+  METRICS_NAMESPACE,
+  SOURCE_DIMENSION,
+} from '#core/observability.js';
 
 /** What monitoring needs to know about one source's collector. */
 export interface MonitoredSource {
@@ -39,6 +44,10 @@ export interface MonitoringProps {
   notConfiguredAlarmHours: number;
   queryFunction: lambda.IFunction;
   httpApi: apigwv2.IHttpApi;
+  /** The compactor, when compaction is on. */
+  compactorFunction?: lambda.IFunction | undefined;
+  /** Minutes between scheduled compactor runs. */
+  compactionScheduleMinutes?: number | undefined;
 }
 
 /** Consecutive periods with runs stopped by Mimecast throttling before it counts as sustained. */
@@ -68,6 +77,12 @@ export const SOURCE_ALARM_KINDS = [
 
 /** Alarms created once per stack (they watch every source at once); the name suffix is the kind. */
 export const STACK_ALARM_KINDS = ['not-configured', 'query-api-errors', 'query-api-5xx'] as const;
+
+/** Stack-wide alarms of the compactor (when compaction is on). */
+export const COMPACTOR_ALARM_KINDS = ['compactor-errors', 'compaction-failures', 'compaction-lag'] as const;
+
+/** Closed days without a Parquet copy that make the lag alarm fire (a day's compaction takes seconds). */
+export const COMPACTION_LAG_DAYS = 3;
 
 /**
  * A collector metric of one source. CloudWatch matches a metric's whole dimension set; the
@@ -299,6 +314,40 @@ export class Monitoring extends Construct {
       { threshold: API_5XX_THRESHOLD, ...once },
       props.httpApi.metricServerError({ period: apiPeriod, statistic: 'Sum' }),
     );
+
+    if (props.compactorFunction) {
+      const compactorPeriod = Duration.minutes(
+        Math.min(60, Math.max(5, props.compactionScheduleMinutes ?? 60)),
+      );
+      const perSource = (metric: string, stat: 'SUM' | 'MAX', label: string) =>
+        new cloudwatch.MathExpression({
+          expression: `SELECT ${stat}(${metric}) FROM SCHEMA("${METRICS_NAMESPACE}", ${SOURCE_DIMENSION}) GROUP BY ${SOURCE_DIMENSION}`,
+          usingMetrics: {},
+          label,
+          period: compactorPeriod,
+        });
+      alarm(
+        'CompactorErrors',
+        'compactor-errors',
+        "The compactor function failed (an unhandled error or a timeout). Queries stay complete (the view reads the NDJSON of days without a Parquet copy), only slower and dearer. See the compactor's logs. Clears after a period without one.",
+        { threshold: 1, ...once },
+        props.compactorFunction.metricErrors({ period: compactorPeriod, statistic: 'Sum' }),
+      );
+      alarm(
+        'CompactionFailures',
+        'compaction-failures',
+        "Days of a source could not be compacted (the notification names the source; the compactor's log line 'Day compaction failed' names the day and the reason, e.g. a day over COMPACTION_MAX_DAY_RECORDS). Those days stay readable from their NDJSON. Fix the cause, then rebuild the days (docs/operate.md). Clears after a period without failures.",
+        { threshold: 1, ...once },
+        perSource(CompactorMetric.CompactionFailures, 'SUM', 'Days that failed to compact'),
+      );
+      alarm(
+        'CompactionLag',
+        'compaction-lag',
+        `A source has ${COMPACTION_LAG_DAYS} or more closed days without a current Parquet copy after a compactor run (falling behind, or failing). Queries stay complete but read more NDJSON. Check the compaction-failures alarm and the compactor's logs. Clears when it has caught up.`,
+        { ...once, threshold: COMPACTION_LAG_DAYS, evaluationPeriods: 2 },
+        perSource(CompactorMetric.UncompactedClosedDays, 'MAX', 'Closed days not compacted'),
+      );
+    }
 
     this.dashboard = this.buildDashboard(stackName, props, period);
   }

@@ -16,12 +16,14 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { archiveQueryKey } from '#core/archive-query/registry.js';
+import { parquetRoot } from '#core/columnar/layout.js';
 import type { QueryEnvironment } from '#core/config/env.js';
 import { METRICS_NAMESPACE } from '#core/observability.js';
 import { QUERY_OPERATIONS, QUERY_ROUTE_PATHS } from '#query/lib/routes.js';
 import type { AppConfig } from '../config.js';
 import { acknowledgeFunctionBaseline } from '../nag.js';
 import { cursorKey, FUNCTIONS_DIR, QUERY_SERVICE_NAME } from '../names.js';
+import { archiveTableNames } from './athena.js';
 import { grantForeignSecretKey, type StackKey } from './encryption.js';
 import { ProjectFunction } from './project-function.js';
 
@@ -215,11 +217,14 @@ export class QueryApi extends Construct {
         resources: [
           stack.formatArn({ service: 'glue', resource: 'catalog' }),
           stack.formatArn({ service: 'glue', resource: 'database', resourceName: archive.databaseName }),
-          stack.formatArn({
-            service: 'glue',
-            resource: 'table',
-            resourceName: `${archive.databaseName}/${archive.tableName}`,
-          }),
+          // The view and the two tables it reads.
+          ...[archive.tableName, ...Object.values(archiveTableNames(archive.tableName))].map((table) =>
+            stack.formatArn({
+              service: 'glue',
+              resource: 'table',
+              resourceName: `${archive.databaseName}/${table}`,
+            }),
+          ),
         ],
       }),
     );
@@ -227,7 +232,10 @@ export class QueryApi extends Construct {
       new iam.PolicyStatement({
         sid: 'AthenaReadsTheArchiveData',
         actions: ['s3:GetObject'],
-        resources: [props.archiveBucket.arnForObjects(`${props.dataPrefix}/*`)],
+        resources: [
+          props.archiveBucket.arnForObjects(`${props.dataPrefix}/*`),
+          props.archiveBucket.arnForObjects(`${parquetRoot(props.dataPrefix)}/*`),
+        ],
       }),
     );
     role.addToPrincipalPolicy(
@@ -235,7 +243,9 @@ export class QueryApi extends Construct {
         sid: 'AthenaListsTheArchiveData',
         actions: ['s3:ListBucket', 's3:GetBucketLocation'],
         resources: [props.archiveBucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${props.dataPrefix}/*`] } },
+        conditions: {
+          StringLike: { 's3:prefix': [`${props.dataPrefix}/*`, `${parquetRoot(props.dataPrefix)}/*`] },
+        },
       }),
     );
     role.addToPrincipalPolicy(
@@ -267,6 +277,11 @@ export class QueryApi extends Construct {
 
     const logicalArn = (bucket: s3.IBucket) =>
       `Resource::<${stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket)}.Arn>`;
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[${logicalArn(props.archiveBucket)}/${parquetRoot(props.dataPrefix)}/*]`,
+      reason:
+        "Athena reads the Parquet copy with the caller's permissions, one object per source and closed day, created at run time: read-only (s3:GetObject), confined to the Parquet prefix.",
+    });
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[${logicalArn(props.archiveBucket)}/${props.dataPrefix}/*]`,
       reason:

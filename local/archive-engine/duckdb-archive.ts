@@ -57,6 +57,8 @@ export interface DuckDbArchiveTable {
   root: string;
   /** How object file names end: `.ndjson.gz`, or `.ndjson.gz._S3rver_object` for s3rver's files. */
   suffix: string;
+  /** What the objects hold: gzip NDJSON (the system of record, default) or Parquet (the columnar copy). */
+  format?: 'ndjson' | 'parquet' | undefined;
   /**
    * The Athena (Glue) database the table belongs to; it becomes a DuckDB schema, so
    * `database.table` resolves as in Athena. Tables without one live in DuckDB's default schema.
@@ -68,6 +70,14 @@ export interface DuckDbArchiveTable {
    * whose upload has not finished. Empty files are always left out (no archive object is empty).
    */
   ready?: ((path: string, stats: Stats) => boolean | Promise<boolean>) | undefined;
+}
+
+/** A view over the tables (Athena's views are Glue tables of type VIRTUAL_VIEW with this SQL). */
+export interface DuckDbArchiveView {
+  name: string;
+  database?: string | undefined;
+  /** The SQL, or a function giving it per execution (a view whose definition moves, as the archive's does). */
+  sql: string | (() => Promise<string>);
 }
 
 /** A result column: its label and its type as Athena names it (varchar, bigint, map, array…). */
@@ -106,9 +116,12 @@ export interface DuckDbExecuteOptions {
  * The files this connection opened, from DuckDB's FileSystem log (entries like
  * `{"fs":"LocalFileSystem","path":"…","op":"OPEN"}`; READ and CLOSE entries are ignored).
  */
-const OPENED_FILES = `SELECT DISTINCT json_extract_string(message, '$.path') AS path FROM duckdb_logs
+const OPENED_FILES = `SELECT json_extract_string(message, '$.path') AS path,
+    sum(CASE WHEN json_extract_string(message, '$.op') = 'READ' THEN CAST(json_extract_string(message, '$.bytes') AS BIGINT) ELSE 0 END) AS bytes_read
+  FROM duckdb_logs
   WHERE type = 'FileSystem' AND connection_id = current_connection_id()
-    AND json_extract_string(message, '$.op') = 'OPEN'`;
+    AND json_extract_string(message, '$.op') IN ('OPEN', 'READ')
+  GROUP BY path`;
 
 /** Glue column type → DuckDB type (as test/support/archive.ts reads the archive). */
 const DUCKDB_TYPES: Record<(typeof RECORD_COLUMNS)[number]['type'], string> = {
@@ -162,8 +175,13 @@ const EMPTY_RELATION = `SELECT ${[
   ...PARTITION_COLUMNS.map((name) => `CAST(NULL AS VARCHAR) AS ${quoted(name)}`),
 ].join(', ')} WHERE false`;
 
-function relationOver(files: readonly string[]): string {
+function relationOver(files: readonly string[], format: 'ndjson' | 'parquet'): string {
   if (files.length === 0) return EMPTY_RELATION;
+  if (format === 'parquet') {
+    // The file holds the data columns with their own types (details a MAP); source and dt come
+    // from the path, as for the NDJSON.
+    return `SELECT ${SELECT_LIST} FROM read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = true, hive_types = {'source': VARCHAR, 'dt': VARCHAR})`;
+  }
   // hive_types: partition values stay strings (DuckDB would otherwise make `dt` a DATE).
   // compression: explicit, because s3rver's `._S3rver_object` suffix hides the `.gz`.
   return `SELECT ${SELECT_LIST} FROM read_ndjson([${files.map(sqlString).join(', ')}], format = 'newline_delimited', compression = 'gzip', hive_partitioning = true, hive_types = {'source': VARCHAR, 'dt': VARCHAR}, columns = ${COLUMNS_ARGUMENT})`;
@@ -228,6 +246,7 @@ interface ResolvedTable {
   name: string;
   root: string;
   suffix: string;
+  format: 'ndjson' | 'parquet';
   database: string | undefined;
   ready: DuckDbArchiveTable['ready'];
 }
@@ -404,10 +423,16 @@ export class DuckDbArchive {
   private closed = false;
   private readonly running = new Set<{ abort(): void; done: Promise<void> }>();
 
-  private constructor(private readonly tables: readonly ResolvedTable[]) {}
+  private constructor(
+    private readonly tables: readonly ResolvedTable[],
+    private readonly views: readonly DuckDbArchiveView[],
+  ) {}
 
-  /** Validates the tables; nothing is opened until an execution needs it. */
-  static async create(options: { tables: readonly DuckDbArchiveTable[] }): Promise<DuckDbArchive> {
+  /** Validates the tables and views; nothing is opened until an execution needs it. */
+  static async create(options: {
+    tables: readonly DuckDbArchiveTable[];
+    views?: readonly DuckDbArchiveView[] | undefined;
+  }): Promise<DuckDbArchive> {
     const seen = new Set<string>();
     const tables = options.tables.map((table): ResolvedTable => {
       if (!IDENTIFIER.test(table.name))
@@ -423,9 +448,22 @@ export class DuckDbArchive {
         throw new RangeError(`table root must not contain glob characters: ${root}`);
       if (table.suffix === '' || table.suffix.includes('/'))
         throw new RangeError('suffix must be a file name ending');
-      return { name: table.name, root, suffix: table.suffix, database: table.database, ready: table.ready };
+      return {
+        name: table.name,
+        root,
+        suffix: table.suffix,
+        format: table.format ?? 'ndjson',
+        database: table.database,
+        ready: table.ready,
+      };
     });
-    return new DuckDbArchive(tables);
+    for (const view of options.views ?? []) {
+      if (!IDENTIFIER.test(view.name)) throw new RangeError(`view name must be an identifier: ${view.name}`);
+      const key = `${view.database ?? ''}.${view.name}`.toLowerCase();
+      if (seen.has(key)) throw new RangeError(`${key} is defined twice`);
+      seen.add(key);
+    }
+    return new DuckDbArchive(tables, options.views ?? []);
   }
 
   /**
@@ -442,6 +480,7 @@ export class DuckDbArchive {
     const params = values.map(bindable);
     const database = options.database?.toLowerCase();
     const tables = this.tables.filter((t) => t.database?.toLowerCase() === database);
+    const views = this.views.filter((v) => v.database?.toLowerCase() === database);
 
     // One controller for the caller's signal and close(), registered before anything is awaited
     // so no abort can fall between a check and a listener.
@@ -449,7 +488,7 @@ export class DuckDbArchive {
     const abort = (): void => controller.abort();
     options.signal?.addEventListener('abort', abort, { once: true });
     if (options.signal?.aborted) abort();
-    const run = this.run(sql, params, database, tables, controller.signal);
+    const run = this.run(sql, params, database, tables, views, controller.signal);
     const handle = { abort, done: run.then(noop, noop) };
     this.running.add(handle);
     try {
@@ -470,6 +509,7 @@ export class DuckDbArchive {
     params: ReadonlyArray<{ value: DuckDBValue; type: DuckDBType }>,
     database: string | undefined,
     tables: readonly ResolvedTable[],
+    views: readonly DuckDbArchiveView[],
     signal: AbortSignal,
   ): Promise<DuckDbArchiveResult> {
     // DuckDB only interrupts the statement running at that moment, so every step checks first.
@@ -497,7 +537,15 @@ export class DuckDbArchive {
         for (const { table, objects } of listed) {
           const name =
             database === undefined ? quoted(table.name) : `${quoted(database)}.${quoted(table.name)}`;
-          await step(`CREATE VIEW ${name} AS ${relationOver([...objects.keys()].sort())}`);
+          await step(`CREATE VIEW ${name} AS ${relationOver([...objects.keys()].sort(), table.format)}`);
+        }
+        if (database !== undefined && views.length > 0)
+          await step(`SET search_path = ${sqlString(quoted(database))}`);
+        for (const view of views) {
+          const name =
+            database === undefined ? quoted(view.name) : `${quoted(database)}.${quoted(view.name)}`;
+          const definition = typeof view.sql === 'string' ? view.sql : await view.sql();
+          await step(`CREATE VIEW ${name} AS ${definition}`);
         }
         for (const macro of COMPATIBILITY_MACROS) await step(macro);
         if (database !== undefined) await step(`SET search_path = ${sqlString(quoted(database))}`);
@@ -539,13 +587,18 @@ export class DuckDbArchive {
             }),
           );
 
-          const opened = await connection.runAndReadAll(OPENED_FILES);
-          const filesRead = opened
-            .getRows()
-            .map(([path]) => String(path))
-            .sort();
+          const opened = (await connection.runAndReadAll(OPENED_FILES)).getRows();
+          const filesRead = opened.map(([path]) => String(path)).sort();
+          // What Athena bills: a JSON object is read whole (gzip cannot be read in part), a Parquet
+          // object only in the byte ranges of the columns and row groups a query needs.
+          const parquetRoots = tables.filter((t) => t.format === 'parquet').map((t) => `${t.root}/`);
           let bytesScanned = 0;
-          for (const path of filesRead) bytesScanned += sizes.get(path) ?? (await sizeOf(path));
+          for (const [rawPath, bytesRead] of opened) {
+            const path = String(rawPath);
+            bytesScanned += parquetRoots.some((root) => path.startsWith(root))
+              ? Number(bytesRead)
+              : (sizes.get(path) ?? (await sizeOf(path)));
+          }
           return { columns, rows, bytesScanned, filesRead };
         } finally {
           prepared.destroySync();

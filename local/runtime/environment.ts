@@ -63,6 +63,8 @@ export interface LocalEnvironment {
   s3Directory: string;
   /** An S3 client pointed at the stand-in (for reading data back). */
   s3: S3Client;
+  /** A DynamoDB client pointed at the stand-in (the compactor reads cursors and takes leases). */
+  dynamodb: DynamoDBClient;
   /** Key prefix of this source's archive objects. */
   sourcePrefix: string;
   /** Saves the cursor so the next session continues where this one stopped. */
@@ -172,6 +174,7 @@ export async function startLocalEnvironment(
       secretId: LOCAL_SECRET_ID,
       s3Directory,
       s3,
+      dynamodb,
       sourcePrefix: partitionPrefix(LOCAL_DATA_PREFIX, LOCAL_SOURCE_ID),
       saveCursor,
       readCursor: () => readCursor(documents, started.table, LOCAL_SOURCE_ID),

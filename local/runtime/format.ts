@@ -9,6 +9,19 @@ export function plural(count: number, singular: string, pluralForm = `${singular
   return `${number.format(count)} ${count === 1 ? singular : pluralForm}`;
 }
 
+/** `12.3 MiB`: bytes in binary units, one decimal above a KiB. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
 /** `1h 02m 03s`, `4m 05s`, `6s`. */
 export function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));

@@ -35,8 +35,21 @@ interface TableInput {
   };
 }
 
-function tableInput(): TableInput {
-  return single(template, 'AWS::Glue::Table')[1].Properties.TableInput as TableInput;
+function tableInput(name = 'events_ndjson'): TableInput {
+  return single(template, 'AWS::Glue::Table', (r) => (r.Properties.TableInput as TableInput).Name === name)[1]
+    .Properties.TableInput as TableInput;
+}
+
+/** The view's SQL and columns, decoded from its Presto view text. */
+function viewDefinition(): {
+  originalSql: string;
+  catalog: string;
+  schema: string;
+  columns: { name: string; type: string }[];
+} {
+  const input = tableInput('events') as TableInput & { ViewOriginalText: string };
+  const encoded = /^\/\* Presto View: ([A-Za-z0-9+/=]+) \*\/$/.exec(input.ViewOriginalText)?.[1] ?? '';
+  return JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'));
 }
 
 function workGroupConfiguration(): Record<string, unknown> {
@@ -46,12 +59,12 @@ function workGroupConfiguration(): Record<string, unknown> {
   >;
 }
 
-describe('Glue table', () => {
+describe('Glue tables and view', () => {
   it('partitions by source and dt, both projected', () => {
     const input = tableInput();
 
     expect(input.TableType).toBe('EXTERNAL_TABLE');
-    expect(input.Name).toBe('events');
+    expect(input.Name).toBe('events_ndjson');
     expect(input.PartitionKeys.map((k) => [k.Name, k.Type])).toEqual([
       ['source', 'string'],
       ['dt', 'string'],
@@ -92,6 +105,40 @@ describe('Glue table', () => {
     expect(sd.SerdeInfo.Parameters['ignore.malformed.json']).toBe('FALSE');
     expect(sd.InputFormat).toBe('org.apache.hadoop.mapred.TextInputFormat');
     expect(sd.OutputFormat).toBe('org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat');
+  });
+
+  it('reads the Parquet copy with the same columns and projected partitions under its own prefix', () => {
+    const input = tableInput('events_parquet');
+
+    expect(input.StorageDescriptor.Columns).toEqual(
+      RECORD_COLUMNS.map((c) => ({ Name: c.name, Type: c.type })),
+    );
+    expect(input.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe(
+      'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+    );
+    expect(input.StorageDescriptor.InputFormat).toBe(
+      'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+    );
+    expect(flatten(input.Parameters['storage.location.template'])).toBe(
+      `s3://<${archiveBucketId}>/mimecast/audit-events-parquet/source=\${source}/dt=\${dt}/`,
+    );
+    expect(input.Parameters).toMatchObject({
+      'projection.enabled': 'true',
+      'projection.source.values': 'eu,us',
+    });
+  });
+
+  it('defines the view analysts query under the configured name, reading NDJSON only until days are compacted', () => {
+    const input = tableInput('events') as TableInput & { ViewOriginalText: string };
+    const view = viewDefinition();
+
+    expect(input.TableType).toBe('VIRTUAL_VIEW');
+    expect(input.Parameters).toEqual({ presto_view: 'true', comment: 'Presto View' });
+    expect(view).toMatchObject({ catalog: 'awsdatacatalog', schema: 'mimecast_audit_lake' });
+    expect(view.columns.map((c) => c.name)).toEqual([...RECORD_COLUMNS.map((c) => c.name), 'source', 'dt']);
+    expect(view.columns.find((c) => c.name === 'details')?.type).toBe('map(varchar,varchar)');
+    expect(view.originalSql).toContain('FROM events_parquet p\nWHERE 1 = 0');
+    expect(view.originalSql).toContain('FROM events_ndjson n\nWHERE NOT (1 = 0)');
   });
 });
 

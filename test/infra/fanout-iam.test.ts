@@ -92,10 +92,15 @@ describe('per-source fan-out', () => {
   });
 
   it('lists the configured sources in the Athena source projection', () => {
-    const [, table] = single(template, 'AWS::Glue::Table');
-    const parameters = (table.Properties.TableInput as { Parameters: Record<string, unknown> }).Parameters;
+    const tables = Object.values(resourcesOf(template, 'AWS::Glue::Table')).filter(
+      (t) => (t.Properties.TableInput as { TableType: string }).TableType === 'EXTERNAL_TABLE',
+    );
 
-    expect(parameters['projection.source.values']).toBe('eu,us');
+    expect(tables).toHaveLength(2);
+    for (const table of tables) {
+      const parameters = (table.Properties.TableInput as { Parameters: Record<string, unknown> }).Parameters;
+      expect(parameters['projection.source.values']).toBe('eu,us');
+    }
   });
 });
 
@@ -262,10 +267,15 @@ describe('query function IAM', () => {
     ]);
     expect(glueStatements.flatMap((s) => s.Action).every((a) => a.startsWith('glue:Get'))).toBe(true);
     const glueResources = glueStatements.flatMap((s) => s.Resource);
-    expect(glueResources).toHaveLength(3);
+    expect(glueResources).toHaveLength(5);
     expect(glueResources[0]).toMatch(/:catalog$/);
     expect(glueResources[1]).toMatch(/:database\/mimecast_audit_lake$/);
-    expect(glueResources[2]).toMatch(/:table\/mimecast_audit_lake\/audit_events$/);
+    // The view and the two tables it reads.
+    expect(glueResources.slice(2).map((r) => r.replace(/^.*:table\//, ''))).toEqual([
+      'mimecast_audit_lake/audit_events',
+      'mimecast_audit_lake/audit_events_ndjson',
+      'mimecast_audit_lake/audit_events_parquet',
+    ]);
   });
 });
 

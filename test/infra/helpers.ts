@@ -175,6 +175,13 @@ export function queryFunction(template: Template): [string, CfnResourceJson] {
   );
 }
 
+/** The compactor function. */
+export function compactorFunction(template: Template): [string, CfnResourceJson] {
+  return single(template, 'AWS::Lambda::Function', (r) =>
+    String(r.Properties.Description).includes('compactor'),
+  );
+}
+
 /** Environment variables of a function resource. */
 export function environmentOf(fn: CfnResourceJson): Record<string, unknown> {
   return (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;

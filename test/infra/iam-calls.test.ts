@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   buildStack,
   collectorFunction,
+  compactorFunction,
   flatten,
   queryFunction,
   roleOfFunction,
@@ -25,6 +26,8 @@ const ACTIONS: Record<string, Record<string, string>> = {
   '@aws-sdk/client-s3': {
     PutObjectCommand: 's3:PutObject',
     GetObjectCommand: 's3:GetObject',
+    HeadObjectCommand: 's3:GetObject',
+    PutObjectTaggingCommand: 's3:PutObjectTagging',
     DeleteObjectCommand: 's3:DeleteObject',
     ListObjectsCommand: 's3:ListBucket',
     ListObjectsV2Command: 's3:ListBucket',
@@ -43,6 +46,9 @@ const ACTIONS: Record<string, Record<string, string>> = {
   '@aws-sdk/client-secrets-manager': {
     GetSecretValueCommand: 'secretsmanager:GetSecretValue',
     DescribeSecretCommand: 'secretsmanager:DescribeSecret',
+  },
+  '@aws-sdk/client-glue': {
+    UpdateTableCommand: 'glue:UpdateTable',
   },
   '@aws-sdk/client-athena': {
     StartQueryExecutionCommand: 'athena:StartQueryExecution',
@@ -71,6 +77,13 @@ const ACTS_AS_CALLER: Record<string, string[]> = {
     's3:ListBucketMultipartUploads',
   ],
   'athena:GetQueryResults': ['s3:GetObject'],
+};
+
+/** Classes that send commands themselves: lib-storage's Upload (PutObject, or a multipart upload it aborts on failure). */
+const SENDING_CLASSES: Record<string, Record<string, string[]>> = {
+  '@aws-sdk/lib-storage': {
+    Upload: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+  },
 };
 
 /** What every project function holds besides its calls: its own log stream, and X-Ray tracing. */
@@ -119,6 +132,11 @@ function actionsReachableFrom(entry: string): Set<string> {
         queue.push(local);
         continue;
       }
+      const classes = SENDING_CLASSES[specifier];
+      for (const [name, actionsOfClass] of Object.entries(classes ?? {})) {
+        if (clause.includes(name) && new RegExp(`new ${name}\\(`).test(text))
+          for (const a of actionsOfClass) actions.add(a);
+      }
       const table = ACTIONS[specifier];
       if (!table) continue;
       for (const name of clause.replace(/[{}]/g, ' ').split(/[\s,]+/)) {
@@ -136,7 +154,11 @@ function actionsReachableFrom(entry: string): Set<string> {
 
 let template: Template;
 beforeAll(() => {
-  template = buildStack({ sources: [{ id: 'eu' }, { id: 'us' }] }).template;
+  // NDJSON transitions on: the compactor then tags, and its role must allow exactly that too.
+  template = buildStack({
+    sources: [{ id: 'eu' }, { id: 'us' }],
+    compaction: { ndjsonTransition: { afterDays: 30 } },
+  }).template;
 });
 
 /** The non-KMS actions of a function's role. */
@@ -150,6 +172,7 @@ describe("each function's role holds exactly the actions of the calls its code m
   it.each([
     ['collector', 'functions/collector/handler.ts', () => collectorFunction(template, 'eu')[1]],
     ['query', 'functions/query/handler.ts', () => queryFunction(template)[1]],
+    ['compactor', 'functions/compactor/handler.ts', () => compactorFunction(template)[1]],
   ])('%s', (_name, entry, fn) => {
     const calls = actionsReachableFrom(entry);
     const role = roleOfFunction(fn());
@@ -162,6 +185,7 @@ describe("each function's role holds exactly the actions of the calls its code m
     for (const [entry, fn] of [
       ['functions/collector/handler.ts', collectorFunction(template, 'eu')[1]],
       ['functions/query/handler.ts', queryFunction(template)[1]],
+      ['functions/compactor/handler.ts', compactorFunction(template)[1]],
     ] as const) {
       const services = new Set([...actionsReachableFrom(entry)].map((a) => a.split(':')[0]));
       const kms = roleStatements(template, roleOfFunction(fn)).filter((s) =>

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CollectorMetric, METRICS_NAMESPACE } from '#core/observability.js';
 import {
   ALARMS_PER_STATUS_WIDGET,
+  COMPACTOR_ALARM_KINDS,
   SOURCE_ALARM_KINDS,
   STACK_ALARM_KINDS,
 } from '#lib/constructs/monitoring.js';
@@ -120,8 +121,12 @@ describe('alarms', () => {
     for (const source of ['eu', 'us']) {
       for (const kind of SOURCE_ALARM_KINDS) expect(names).toContain(`Lake-${source}-${kind}`);
     }
-    for (const kind of STACK_ALARM_KINDS) expect(names.filter((n) => n === `Lake-${kind}`)).toHaveLength(1);
-    expect(names).toHaveLength(2 * SOURCE_ALARM_KINDS.length + STACK_ALARM_KINDS.length);
+    for (const kind of [...STACK_ALARM_KINDS, ...COMPACTOR_ALARM_KINDS]) {
+      expect(names.filter((n) => n === `Lake-${kind}`)).toHaveLength(1);
+    }
+    expect(names).toHaveLength(
+      2 * SOURCE_ALARM_KINDS.length + STACK_ALARM_KINDS.length + COMPACTOR_ALARM_KINDS.length,
+    );
   });
 
   it('alarms on freshness: lag above the threshold or no report at all, but not while the source is unconfigured', () => {

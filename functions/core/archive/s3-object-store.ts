@@ -7,24 +7,9 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { ObjectStore } from '#core/ports.js';
+import { httpStatusOf, s3Call, s3Failure } from './object-store-error.js';
 
-/** A failed archive read or write; `cause` is the SDK error. The message names the key, never the body. */
-export class ObjectStoreError extends Error {
-  /** The SDK error name (e.g. `AccessDenied`, `NoSuchBucket`), when there was one. */
-  readonly errorName: string | undefined;
-  /** The HTTP status S3 answered with, when there was one. */
-  readonly status: number | undefined;
-
-  constructor(
-    message: string,
-    details: { errorName?: string | undefined; status?: number | undefined; cause: unknown },
-  ) {
-    super(message, { cause: details.cause });
-    this.name = 'ObjectStoreError';
-    this.errorName = details.errorName;
-    this.status = details.status;
-  }
-}
+export { ObjectStoreError } from './object-store-error.js';
 
 /**
  * Every key under `prefix`, in key order. ListObjects (v1) paged by `Marker` (the last key of the
@@ -107,29 +92,11 @@ export class S3ObjectStore implements ObjectStore {
     );
   }
 
-  private async call<T>(operation: string, key: string, send: () => Promise<T>): Promise<T> {
-    try {
-      return await send();
-    } catch (err: unknown) {
-      throw this.failure(operation, key, err);
-    }
+  private call<T>(operation: string, key: string, send: () => Promise<T>): Promise<T> {
+    return s3Call(operation, this.bucket, key, send);
   }
 
-  private failure(operation: string, key: string, err: unknown): ObjectStoreError {
-    const errorName = err instanceof Error ? err.name : undefined;
-    const status = httpStatusOf(err);
-    return new ObjectStoreError(
-      `${operation} s3://${this.bucket}/${key} failed: ${errorName ?? 'unknown error'}${status ? ` (HTTP ${status})` : ''}`,
-      { errorName, status, cause: err },
-    );
+  private failure(operation: string, key: string, err: unknown): Error {
+    return s3Failure(operation, this.bucket, key, err);
   }
-}
-
-/** The HTTP status from an SDK v3 error's `$metadata`, if any. */
-function httpStatusOf(err: unknown): number | undefined {
-  if (typeof err !== 'object' || err === null || !('$metadata' in err)) return undefined;
-  const metadata: unknown = err.$metadata;
-  if (typeof metadata !== 'object' || metadata === null || !('httpStatusCode' in metadata)) return undefined;
-  const status: unknown = metadata.httpStatusCode;
-  return typeof status === 'number' ? status : undefined;
 }

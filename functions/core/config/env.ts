@@ -131,6 +131,56 @@ const archiveQueryShape = {
   ARCHIVE_QUERY_RETENTION_DAYS: positiveInt(7, 45),
 };
 
+const booleanText = (def: boolean) =>
+  z
+    .enum(['true', 'false'], { error: 'must be "true" or "false"' })
+    .default(def ? 'true' : 'false')
+    .transform((value) => value === 'true');
+
+/** The compactor's environment (one function for every source). */
+export const compactorEnvSchema = z.object({
+  BUCKET_NAME: sharedShape.BUCKET_NAME,
+  DATA_PREFIX: sharedShape.DATA_PREFIX,
+  CURSOR_TABLE_NAME: sharedShape.CURSOR_TABLE_NAME,
+  /** The sources to compact, comma-separated (every configured source). */
+  COMPACTION_SOURCE_IDS: z
+    .string()
+    .transform((raw) =>
+      raw
+        .split(',')
+        .map((id) => id.trim())
+        .filter((id) => id !== ''),
+    )
+    .pipe(
+      z
+        .array(sharedShape.SOURCE_ID.unwrap())
+        .min(1, 'name at least one source id')
+        .refine((ids) => new Set(ids).size === ids.length, 'source ids must be distinct'),
+    ),
+  /** A day is closed this long after its end: the settle time plus the largest rescan age of any source. */
+  COMPACTION_CLOSE_AFTER_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(60 * 86_400)
+    .default(86_400 + 300),
+  /** Compacted days this young are checked for late changes on every run (covers the largest rescan age). */
+  COMPACTION_RECHECK_DAYS: positiveInt(62, 400),
+  /** Memory bound: a day with more records fails (and stays readable from its NDJSON). */
+  COMPACTION_MAX_DAY_RECORDS: positiveInt(2_000_000, 20_000_000),
+  /** Rows per Parquet row group (the writer's memory grows with it; see parquet-writer.ts). */
+  PARQUET_ROW_GROUP_SIZE: positiveInt(25_000, 1_000_000),
+  /** Tag the NDJSON objects of compacted days so a lifecycle rule may move them to a colder class. */
+  TAG_COMPACTED_NDJSON: booleanText(false),
+  /** The Glue database and the view the compactor rewrites as boundaries move. */
+  ARCHIVE_DATABASE: glueName.default('mimecast_audit_lake'),
+  ARCHIVE_VIEW: glueName.default('audit_events'),
+  SAFETY_MARGIN_MS: positiveInt(60_000, 600_000),
+  ...awsClientShape,
+});
+export type CompactorEnvironment = z.input<typeof compactorEnvSchema>;
+export type CompactorConfig = z.output<typeof compactorEnvSchema>;
+
 /** The query function's environment. */
 export const queryEnvSchema = z.object({
   ...sharedShape,

@@ -9,8 +9,13 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { decodeArchiveObject } from '#core/archive/decode.js';
 import type { AuditRecord } from '#core/archive/record.js';
 import { DynamoArchiveQueryRegistry } from '#core/archive-query/registry.js';
+import { runCompaction } from '#core/columnar/compactor.js';
+import { DynamoCompactionLeases } from '#core/columnar/lease.js';
+import { S3ColumnarStorage } from '#core/columnar/s3-columnar-storage.js';
 import { parseEnvironment, type QueryConfig, queryEnvSchema } from '#core/config/env.js';
+import { DynamoCursorReader } from '#core/cursor/dynamo-cursor-reader.js';
 import type { RawAuditEvent } from '#core/mimecast/types.js';
+import { localArchiveCatalog } from '#local/archive-engine/catalog.js';
 import { DuckDbArchive } from '#local/archive-engine/duckdb-archive.js';
 import { LocalArchiveEngine } from '#local/archive-engine/local-engine.js';
 import { type LocalQueryApi, startLocalQueryApi } from '#local/query-adapter.js';
@@ -135,10 +140,44 @@ export async function startArchiveFixture(
   const sourceId = collector.settings.SOURCE_ID;
   const records = await archivedRecords(aws, sourceId);
 
+  // Closed days get their Parquet copy, so queries read through the view across both copies.
+  const leases = new DynamoCompactionLeases(aws.dynamodb, aws.standins.table);
+  const compaction = await runCompaction(
+    {
+      storage: new S3ColumnarStorage(aws.s3, aws.standins.bucket),
+      cursor: new DynamoCursorReader(aws.dynamodb, aws.standins.table),
+      leases,
+      clock: collector.clock,
+      log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      metrics: { count: () => undefined },
+    },
+    {
+      DATA_PREFIX: PREFIX,
+      SOURCE_IDS: [sourceId],
+      CLOSE_AFTER_SECONDS: 86_400 + 300,
+      RECHECK_DAYS: 62,
+      MAX_DAY_RECORDS: 1_000_000,
+      PARQUET_ROW_GROUP_SIZE: 500,
+      TAG_COMPACTED_NDJSON: false,
+      SAFETY_MARGIN_MS: 1_000,
+    },
+    { remainingMs: () => 600_000 },
+  );
+  if (compaction.compacted < 2 || compaction.failures.length > 0)
+    throw new Error(`compaction: ${JSON.stringify(compaction)}`);
   const table = s3rverTable(aws.standins.s3Directory, aws.standins.bucket, PREFIX);
-  const archive = await DuckDbArchive.create({ tables: [{ name: TABLE, database: DATABASE, ...table }] });
+  const archive = await DuckDbArchive.create(
+    localArchiveCatalog({
+      s3Directory: aws.standins.s3Directory,
+      bucket: aws.standins.bucket,
+      dataPrefix: PREFIX,
+      database: DATABASE,
+      view: TABLE,
+      boundaries: () => leases.boundaries([sourceId]),
+    }),
+  );
   const athena = await startAthena({
-    catalog: { [DATABASE]: { [TABLE]: table } },
+    catalog: { [DATABASE]: { [`${TABLE}_ndjson`]: table } },
     workGroups: [
       {
         name: WORKGROUP,
