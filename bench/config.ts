@@ -85,3 +85,9 @@ export const COLUMNAR = {
   maxObjectsPerDay: 4,
   minColumnScanRatio: 20,
 } as const;
+
+/** Benchmark 10: normalisation and OCSF mapping per event (issue 14). */
+export const NORMALISE = {
+  days: 6,
+  rounds: 5,
+} as const;

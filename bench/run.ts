@@ -22,6 +22,7 @@ import { runColdStart } from './scenarios/cold-start.js';
 import { runColumnar } from './scenarios/columnar.js';
 import { runCompleteness } from './scenarios/completeness.js';
 import type { ScenarioContext, ScenarioOutcome } from './scenarios/context.js';
+import { runNormalise } from './scenarios/normalise.js';
 import { runQuery } from './scenarios/query.js';
 import { runThroughput } from './scenarios/throughput.js';
 
@@ -34,6 +35,7 @@ const GROUPS: readonly { ids: readonly string[]; run: (ctx: ScenarioContext) => 
     { ids: ['7'], run: runCompleteness },
     { ids: ['8'], run: runArchiveQuery },
     { ids: ['9'], run: runColumnar },
+    { ids: ['10'], run: runNormalise },
     { ids: ['2', '3'], run: runBackfill },
   ];
 

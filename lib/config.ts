@@ -8,6 +8,16 @@
 import * as z from 'zod';
 import { collectorEnvSchema, rescanAgesProblem } from '#core/config/env.js';
 import {
+  OCSF_CLASS_LAYOUTS,
+  OCSF_CLASS_UIDS,
+  ocsfClassLayout,
+  parseSecurityLakeLocation,
+  SECURITY_LAKE_LOCATION,
+  SECURITY_LAKE_SOURCE_NAME_MAX,
+  securityLakeTargetsOf,
+} from './constructs/security-lake.js';
+import {
+  compactorEnvironmentBytes,
   LAMBDA_ENVIRONMENT_LIMIT_BYTES,
   MAX_SOURCES,
   queryEnvironmentBytes,
@@ -203,6 +213,115 @@ const compactionSchema = z
   })
   .strict();
 
+/** An OCSF class the compactor writes. */
+const ocsfClassUidSchema = z.literal(OCSF_CLASS_UIDS, {
+  error: `one of the OCSF classes the compactor writes: ${OCSF_CLASS_LAYOUTS.map((c) => `${c.classUid} (${c.className})`).join(', ')}`,
+});
+
+/**
+ * The external id Security Lake puts in the provider roles' trust policies: STS's ExternalId
+ * rule (2–1224 characters of letters, digits and `_+=,.@:/-`).
+ * https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
+ */
+const externalIdSchema = z
+  .string()
+  .min(2, 'at least 2 characters')
+  .max(1224, 'at most 1224 characters')
+  .regex(/^[\w+=,.@:/-]+$/, 'letters, digits and _+=,.@:/- only (STS ExternalId)');
+
+/** An IAM role ARN (path allowed), as CreateCustomLogSource returns the provider role. */
+const roleArnSchema = z
+  .string()
+  .max(2048)
+  .regex(
+    /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,576}$/,
+    'an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
+  );
+
+/** One Security Lake custom source, as CreateCustomLogSource answered (docs/security-lake.md). */
+const customSourceSchema = z
+  .object({
+    /** The OCSF class this custom source receives (one class per source, as Security Lake asks). */
+    classUid: ocsfClassUidSchema,
+    /** The name it was created under, when not the suggested one of its class. */
+    sourceName: z
+      .string()
+      .regex(
+        new RegExp(`^[A-Za-z0-9_-]{1,${SECURITY_LAKE_SOURCE_NAME_MAX}}$`),
+        `1–${SECURITY_LAKE_SOURCE_NAME_MAX} letters, digits, "_" or "-" (CreateCustomLogSource takes at most ${SECURITY_LAKE_SOURCE_NAME_MAX} characters)`,
+      )
+      .optional(),
+    /** `source.provider.roleArn` of the answer: the role the compactor assumes to write. */
+    providerRoleArn: roleArnSchema,
+    /** `source.provider.location` of the answer: `s3://<bucket>/ext/<source name>/`. */
+    location: z
+      .string()
+      .regex(
+        SECURITY_LAKE_LOCATION,
+        'the S3 location CreateCustomLogSource returned: s3://<bucket>/ext/<source name>/',
+      ),
+  })
+  .strict()
+  .superRefine((source, ctx) => {
+    const location = parseSecurityLakeLocation(source.location);
+    if (location === undefined) return;
+    const expected = source.sourceName ?? ocsfClassLayout(source.classUid).sourceName;
+    if (location.sourceName !== expected) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['location'],
+        message: `is the location of custom source "${location.sourceName}", but class ${source.classUid}'s is "${expected}"${source.sourceName === undefined ? ' (set sourceName if you created it under another name)' : ''}`,
+      });
+    }
+  });
+
+const securityLakeSchema = z
+  .object({
+    /** The external id given to CreateCustomLogSource as providerIdentity.externalId (one for every source). */
+    externalId: externalIdSchema,
+    /** The custom sources created so far; empty until CreateCustomLogSource has run. */
+    customSources: z
+      .array(customSourceSchema)
+      .max(OCSF_CLASS_UIDS.length)
+      .default([])
+      .superRefine((sources, ctx) => {
+        const classes = new Set<number>();
+        const locations = new Set<string>();
+        sources.forEach((s, i) => {
+          if (classes.has(s.classUid))
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'classUid'],
+              message: `duplicate classUid ${s.classUid}: one custom source per class`,
+            });
+          classes.add(s.classUid);
+          const where = parseSecurityLakeLocation(s.location);
+          const key = where === undefined ? s.location : `${where.bucket}/${where.sourceName}`;
+          if (locations.has(key))
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'location'],
+              message: 'duplicate location: each class needs its own custom source',
+            });
+          locations.add(key);
+        });
+      }),
+  })
+  .strict();
+
+const ocsfSchema = z
+  .object({
+    /**
+     * Also write an OCSF 1.1.0 copy of each compacted day (one Parquet object per source, day and
+     * class, in Security Lake's custom-source layout) and a Glue table per class. The compactor
+     * writes it, so it needs `compaction.enabled`.
+     */
+    enabled: z.boolean().default(true),
+    /** Deliver the OCSF copy to Amazon Security Lake custom sources as well (docs/security-lake.md). */
+    securityLake: securityLakeSchema.optional(),
+  })
+  .strict();
+
 /** The whole configuration; unknown keys are rejected so a typo cannot be silently ignored. */
 export const appConfigSchema = z
   .object({
@@ -290,10 +409,33 @@ export const appConfigSchema = z
     api: apiSchema.prefault({}),
     athena: athenaSchema.prefault({}),
     compaction: compactionSchema.prefault({}),
+    ocsf: ocsfSchema.prefault({}),
   })
   .strict()
   .superRefine((config, ctx) => {
     const { retentionDays, transitions, objectLock } = config;
+    const { securityLake } = config.ocsf;
+    // Refinements run even when a field failed: size the environment only when every location parsed.
+    const locationsParse =
+      securityLake?.customSources.every((s) => parseSecurityLakeLocation(s.location) !== undefined) ?? false;
+    if (securityLake !== undefined && !(config.ocsf.enabled && config.compaction.enabled)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ocsf', 'securityLake'],
+        message:
+          'Security Lake receives the OCSF copy the compactor writes: it needs ocsf.enabled and compaction.enabled',
+      });
+    } else if (securityLake !== undefined && locationsParse) {
+      const targets = JSON.stringify(securityLakeTargetsOf(securityLake));
+      const bytes = compactorEnvironmentBytes(config, targets);
+      if (bytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ocsf', 'securityLake'],
+          message: `the compactor lists every custom source (with the external id) in its environment, which may hold ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes; this configuration could need ${bytes}: use a shorter externalId, or fewer or shorter source ids (sources[].id)`,
+        });
+      }
+    }
     const environmentBytes = queryEnvironmentBytes(config);
     if (environmentBytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
       ctx.addIssue({

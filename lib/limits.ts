@@ -8,8 +8,12 @@ import type { AppConfigInput } from './config.js';
 
 /** CloudFormation accepts 500 resources per stack; the stack stays under 450 for headroom. */
 export const MAX_STACK_RESOURCES = 450;
-/** Resources of the stack whatever the number of sources (lake, key, API, query function, stack alarms…). */
-export const BASE_RESOURCES = 57;
+/**
+ * Resources of the stack whatever the number of sources (lake, key, API, query function, stack
+ * alarms, the six OCSF tables…), in the default configuration; `ocsf.securityLake` adds one (the
+ * crawler role, its policy inline), as other options do, within the headroom below 500.
+ */
+export const BASE_RESOURCES = 63;
 /** Resources each source adds (secret, function, role, policy, log group, schedule, its role and policy, queue, alarms…). */
 export const RESOURCES_PER_SOURCE = 19;
 /** The most sources one stack holds within MAX_STACK_RESOURCES. */
@@ -69,5 +73,59 @@ export function queryEnvironmentBytes(
     first.id.length +
     (config.dataPrefix ?? 'mimecast/audit-events').length +
     sources
+  );
+}
+
+/** Longest values of the compactor's variables that do not come from the configuration. */
+const COMPACTOR_FIXED_BYTES =
+  [
+    'BUCKET_NAME',
+    'DATA_PREFIX',
+    'CURSOR_TABLE_NAME',
+    'COMPACTION_SOURCE_IDS',
+    'COMPACTION_CLOSE_AFTER_SECONDS',
+    'TAG_COMPACTED_NDJSON',
+    'ARCHIVE_DATABASE',
+    'ARCHIVE_VIEW',
+    'OCSF_OUTPUT',
+    'OCSF_PREFIX',
+    'OCSF_REGION',
+    'OCSF_ACCOUNT_ID',
+    'SECURITY_LAKE_TARGETS',
+    'NODE_OPTIONS',
+    'POWERTOOLS_SERVICE_NAME',
+    'POWERTOOLS_METRICS_NAMESPACE',
+  ].join('').length +
+  '--enable-source-maps'.length +
+  'mimecast-audit-compactor'.length +
+  'MimecastAuditLake'.length +
+  // Bucket name (≤ 63), generated table name (≤ 255), close-after seconds (≤ 7 digits),
+  // "false", "true", region (≤ 14), account id (12).
+  63 +
+  255 +
+  7 +
+  5 +
+  4 +
+  14 +
+  12;
+
+/**
+ * The largest the compactor's environment can be for `config` once CloudFormation has resolved
+ * every name: every source id, and SECURITY_LAKE_TARGETS (`targetsJson`, known in full from the
+ * configuration) when Security Lake delivery is on.
+ */
+export function compactorEnvironmentBytes(
+  config: Pick<AppConfigInput, 'sources' | 'dataPrefix' | 'athena'>,
+  targetsJson: string | undefined,
+): number {
+  const dataPrefix = config.dataPrefix ?? 'mimecast/audit-events';
+  return (
+    COMPACTOR_FIXED_BYTES +
+    config.sources.map((s) => s.id).join(',').length +
+    dataPrefix.length +
+    `${dataPrefix}-ocsf`.length +
+    (config.athena?.databaseName ?? 'mimecast_audit_lake').length +
+    (config.athena?.tableName ?? 'audit_events').length +
+    (targetsJson?.length ?? 0)
   );
 }

@@ -13,6 +13,7 @@ import { StackKey } from './constructs/encryption.js';
 import { Lake } from './constructs/lake.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { QueryApi } from './constructs/query-api.js';
+import { ocsfRoot, SecurityLakeCrawlerRole, securityLakeTargetsOf } from './constructs/security-lake.js';
 
 /** Props of the stack: the validated configuration. */
 export interface MimecastAuditLakeStackProps extends StackProps {
@@ -27,6 +28,8 @@ export class MimecastAuditLakeStack extends Stack {
   readonly queryApi: QueryApi;
   readonly athena: AuditAthena;
   readonly compactor: Compactor | undefined;
+  /** The Glue crawler role for Security Lake's custom sources (with `ocsf.securityLake` only). */
+  readonly securityLake: SecurityLakeCrawlerRole | undefined;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: MimecastAuditLakeStackProps) {
@@ -58,6 +61,13 @@ export class MimecastAuditLakeStack extends Stack {
         }),
     );
 
+    // The compactor writes the OCSF copy, so it exists only with compaction on; the configuration
+    // refuses Security Lake delivery otherwise.
+    const ocsfPrefix =
+      config.compaction.enabled && config.ocsf.enabled ? ocsfRoot(config.dataPrefix) : undefined;
+    const securityLake = ocsfPrefix === undefined ? undefined : config.ocsf.securityLake;
+    const securityLakeTargets = securityLake === undefined ? [] : securityLakeTargetsOf(securityLake);
+
     this.athena = new AuditAthena(this, 'Athena', {
       key: this.stackKey.key,
       archiveBucket: this.lake.archiveBucket,
@@ -65,6 +75,7 @@ export class MimecastAuditLakeStack extends Stack {
       dataPrefix: config.dataPrefix,
       sourceIds: config.sources.map((s) => s.id),
       settings: config.athena,
+      ocsf: ocsfPrefix === undefined ? undefined : { prefix: ocsfPrefix },
     });
 
     this.queryApi = new QueryApi(this, 'QueryApi', {
@@ -108,8 +119,15 @@ export class MimecastAuditLakeStack extends Stack {
           settings: config.compaction,
           athena: config.athena,
           logRetention,
+          ocsf: ocsfPrefix === undefined ? undefined : { prefix: ocsfPrefix, securityLakeTargets },
         })
       : undefined;
+    // Created before any custom source exists (CreateCustomLogSource needs its ARN), and kept in
+    // step with them: the crawler reads exactly the custom sources configured.
+    this.securityLake =
+      securityLake === undefined
+        ? undefined
+        : new SecurityLakeCrawlerRole(this, 'SecurityLake', { targets: securityLakeTargets });
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       key: this.stackKey.key,
@@ -148,6 +166,13 @@ export class MimecastAuditLakeStack extends Stack {
         description:
           'Builds the Parquet copy of closed days; invoke with {"rebuild":{"from":"YYYY-MM-DD","to":"YYYY-MM-DD"}} to rebuild a range',
         value: this.compactor.function.functionName,
+      });
+    }
+    if (this.securityLake) {
+      new CfnOutput(this, 'SecurityLakeCrawlerRoleArn', {
+        description:
+          'Pass as crawlerConfiguration.roleArn to securitylake create-custom-log-source (docs/security-lake.md)',
+        value: this.securityLake.role.roleArn,
       });
     }
     for (const c of this.collectors) {

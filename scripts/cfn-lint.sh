@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Synthesizes the CDK app (default configuration, and a full one: several sources, an existing
-# secret, JWT auth, e-mail, lifecycle, Object Lock, reserved concurrency, per-source rescans) and
+# secret, JWT auth, e-mail, lifecycle, Object Lock, reserved concurrency, per-source rescans, NDJSON transition, Security Lake) and
 # runs cfn-lint on the templates when it is installed.
 # Fails on cfn-lint errors only; warnings and informational findings are printed.
 set -euo pipefail
@@ -29,7 +29,11 @@ full='{
   "reservedConcurrency": 1,
   "rescanAfterSeconds": [1800, 43200],
   "transitions": { "infrequentAccessAfterDays": 30, "glacierInstantRetrievalAfterDays": 90 },
-  "api": { "authMode": "jwt", "jwt": { "issuer": "https://idp.example.com/", "audience": ["audit-api"] } }
+  "api": { "authMode": "jwt", "jwt": { "issuer": "https://idp.example.com/", "audience": ["audit-api"] } },
+  "compaction": { "ndjsonTransition": { "afterDays": 90, "storageClass": "GLACIER_IR" } },
+  "ocsf": { "securityLake": { "externalId": "mimecast-audit-lake-example", "customSources": [
+    { "classUid": 3002, "providerRoleArn": "arn:aws:iam::111122223333:role/AmazonSecurityLake-Provider-mimecast-auth-eu-west-1",
+      "location": "s3://aws-security-data-lake-eu-west-1-abcdef/ext/mimecast-auth/" } ] } }
 }'
 
 # The CDK CLI keeps only the first line of a -c value: pass the JSON on one line.

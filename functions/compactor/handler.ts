@@ -12,6 +12,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GlueClient } from '@aws-sdk/client-glue';
 import { S3Client } from '@aws-sdk/client-s3';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { awsClientConfig } from '#core/aws-clients.js';
@@ -24,6 +25,7 @@ import {
 import { archiveTableNames } from '#core/columnar/glue-view.js';
 import { GlueViewPublisher } from '#core/columnar/glue-view-publisher.js';
 import { DynamoCompactionLeases } from '#core/columnar/lease.js';
+import { ocsfOutputOf } from '#core/columnar/ocsf-day.js';
 import { S3ColumnarStorage } from '#core/columnar/s3-columnar-storage.js';
 import { type CompactorConfig, compactorEnvSchema, parseEnvironment } from '#core/config/env.js';
 import { DynamoCursorReader } from '#core/cursor/dynamo-cursor-reader.js';
@@ -62,6 +64,27 @@ function getRuntime(): Runtime {
       cursor: new DynamoCursorReader(dynamodb, config.CURSOR_TABLE_NAME),
       leases: new DynamoCompactionLeases(dynamodb, config.CURSOR_TABLE_NAME),
       clock: systemClock,
+      // Security Lake deliveries write as the custom source's provider role, with its external id
+      // (https://docs.aws.amazon.com/security-lake/latest/userguide/custom-sources.html).
+      ocsf: ocsfOutputOf(
+        config,
+        (target) =>
+          new S3ColumnarStorage(
+            tracer.captureAWSv3Client(
+              new S3Client({
+                ...awsClientConfig(config),
+                credentials: fromTemporaryCredentials({
+                  params: {
+                    RoleArn: target.roleArn,
+                    ExternalId: target.externalId,
+                    RoleSessionName: 'mimecast-audit-compactor',
+                  },
+                }),
+              }),
+            ),
+            target.bucket,
+          ),
+      ),
       view: new GlueViewPublisher(glue, {
         database: config.ARCHIVE_DATABASE,
         view: config.ARCHIVE_VIEW,

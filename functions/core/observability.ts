@@ -25,6 +25,8 @@ export const CollectorMetric = {
   ThrottledStops: 'ThrottledStops',
   /** Events without an id or with an unparseable eventTime (quarantined, not archived). Count. */
   MalformedEvents: 'MalformedEvents',
+  /** Copies of an id with different content (the first stays the record; the others are quarantined). Count. */
+  ConflictingCopies: 'ConflictingCopies',
   /** Seconds of history newly lost because they fell out of Mimecast's 60 days (each second once). */
   GapSeconds: 'GapSeconds',
   /** Seconds newly recorded as unreadable: Mimecast's paging failed on them however narrowly searched. */

@@ -24,11 +24,16 @@ export function toUtcDate(date: Date): string {
   return toIsoSeconds(date).slice(0, 10);
 }
 
-const MIMECAST_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$/;
+/**
+ * The zone is `Z` or an ISO 8601 offset: `±hh`, `±hhmm` or `±hh:mm` (Mimecast writes `+0000`, but
+ * `+00` and `-05` are ISO 8601 too). Nothing else: no `+0`, `+000`, `+00:` or named zones.
+ */
+const MIMECAST_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}(?::?\d{2})?)$/;
 
 /**
- * Parses Mimecast's `eventTime` (`2021-10-18T08:45:02+0000`, also accepting `Z`, `+00:00`
- * and other offsets). Returns epoch ms, or `undefined` when unparseable.
+ * Parses Mimecast's `eventTime` (`2021-10-18T08:45:02+0000`, also accepting `Z`, `+00:00`, the
+ * two-digit `+00` and other offsets up to ±23:59). Returns epoch ms, or `undefined` when unparseable.
  */
 export function parseMimecastTime(value: unknown): number | undefined {
   if (typeof value !== 'string') return undefined;
@@ -55,13 +60,17 @@ function digitsAt(value: string, from: number, to: number): number {
 }
 
 /**
- * The fast path: exactly `YYYY-MM-DDTHH:mm:ss+0000` or `YYYY-MM-DDTHH:mm:ssZ`. `undefined` for
- * any other text (the general parser then decides, so both paths accept and reject the same).
+ * The fast path: exactly `YYYY-MM-DDTHH:mm:ss+0000`, `…+00` or `…Z`. `undefined` for any other
+ * text (the general parser then decides, so both paths accept and reject the same).
  */
 function parseUtcSeconds(value: string): number | undefined {
   // `YYYY-MM-DDTHH:mm:ss` is 19 characters; the zone follows.
   const utcZone =
-    value.length === 24 ? value.endsWith('+0000') : value.length === 20 && value.charCodeAt(19) === LETTER_Z;
+    value.length === 24
+      ? value.endsWith('+0000')
+      : value.length === 22
+        ? value.endsWith('+00')
+        : value.length === 20 && value.charCodeAt(19) === LETTER_Z;
   if (
     !utcZone ||
     value.charCodeAt(4) !== HYPHEN ||
@@ -91,7 +100,11 @@ function parseGeneral(value: string): number | undefined {
   if (zone && zone !== 'Z') {
     const sign = zone.startsWith('-') ? -1 : 1;
     const digits = zone.slice(1).replace(':', '');
-    offsetMin = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4)));
+    const hours = Number(digits.slice(0, 2));
+    // `±hh` alone means whole hours; an offset past ±23:59 is not a time zone but garbage.
+    const minutes = digits.length > 2 ? Number(digits.slice(2, 4)) : 0;
+    if (hours > 23 || minutes > 59) return undefined;
+    offsetMin = sign * (hours * 60 + minutes);
   }
   const ms = frac ? Math.floor(Number(`0${frac}`) * 1000) : 0;
   return fromFields(Number(y), Number(mo), Number(d), Number(h), Number(mi), Number(s), ms, offsetMin);

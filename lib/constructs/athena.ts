@@ -1,7 +1,8 @@
 /**
  * Athena over the archive: a Glue table with partition projection (no crawler, no
  * MSCK REPAIR: new days and sources are queryable the moment they are written), a workgroup
- * that enforces encrypted results and a scan limit, and the saved investigation queries.
+ * that enforces encrypted results and a scan limit, and the saved investigation queries. With
+ * OCSF output on, a projected table per OCSF class over the OCSF copy as well.
  */
 
 import { Aws, Duration } from 'aws-cdk-lib';
@@ -13,9 +14,12 @@ import { Construct } from 'constructs';
 import { RECORD_COLUMNS } from '#core/archive/record.js';
 import { archiveTableNames, viewTableInput } from '#core/columnar/glue-view.js';
 import { parquetRoot } from '#core/columnar/layout.js';
+import type { OcsfClassUid } from '#core/ocsf/classify.js';
+import { type OcsfField, ocsfFields } from '#core/ocsf/parquet-schema.js';
 import { forTable, SAVED_QUERIES } from '../athena/queries.js';
 import type { AppConfig } from '../config.js';
 import { SECURE_BUCKET_DEFAULTS } from './lake.js';
+import { OCSF_CLASS_LAYOUTS, type OcsfClassLayout } from './security-lake.js';
 
 /** JSON SerDe reading the archive's gzip NDJSON (Athena decompresses by the `.gz` suffix). */
 export const JSON_SERDE = 'org.openx.data.jsonserde.JsonSerDe';
@@ -62,6 +66,71 @@ export function projectionParameters(
   };
 }
 
+/** The partition columns of the OCSF tables: Security Lake's layout, lower-case as Athena wants names. */
+export const OCSF_PARTITION_KEYS = [
+  { name: 'region', type: 'string', comment: 'AWS Region the events were collected in (this stack)' },
+  { name: 'accountid', type: 'string', comment: 'AWS account the events were collected in (this stack)' },
+  { name: 'eventday', type: 'string', comment: 'UTC day of time, YYYYMMDD' },
+] as const;
+
+/** An OCSF Parquet field as a Hive type (INT32 → int, INT64 → bigint, groups → struct<…>). */
+function hiveType(field: OcsfField): string {
+  switch (field.type) {
+    case 'int32':
+      return 'int';
+    case 'int64':
+      return 'bigint';
+    case 'string':
+    case 'boolean':
+      return field.type;
+    case 'list<string>':
+      return 'array<string>';
+    case 'map<string,string>':
+      return 'map<string,string>';
+    case 'struct':
+      return `struct<${field.fields.map((f) => `${f.name}:${hiveType(f)}`).join(',')}>`;
+  }
+}
+
+/**
+ * The columns of one class's OCSF table: exactly the columns of its Parquet files
+ * (functions/core/ocsf/parquet-schema.ts), so the table and the files cannot drift apart.
+ */
+export function ocsfColumns(classUid: OcsfClassUid): Array<{ name: string; type: string }> {
+  return ocsfFields(classUid).map((f) => ({ name: f.name, type: hiveType(f) }));
+}
+
+/**
+ * Partition projection of one class's OCSF table: the region and account are this stack's, the
+ * day a `yyyyMMdd` date from the projection start (the range is written in the same format).
+ * https://docs.aws.amazon.com/athena/latest/ug/partition-projection-supported-types.html
+ */
+export function ocsfProjectionParameters(
+  bucketName: string,
+  ocsfPrefix: string,
+  sourceName: string,
+  startDate: string,
+): Record<string, string> {
+  return {
+    'projection.enabled': 'true',
+    'projection.region.type': 'enum',
+    'projection.region.values': Aws.REGION,
+    'projection.accountid.type': 'enum',
+    'projection.accountid.values': Aws.ACCOUNT_ID,
+    'projection.eventday.type': 'date',
+    'projection.eventday.format': 'yyyyMMdd',
+    'projection.eventday.range': `${startDate.replace(/-/g, '')},NOW`,
+    'projection.eventday.interval': '1',
+    'projection.eventday.interval.unit': 'DAYS',
+    // Literal `${…}`: Athena substitutes them, not CloudFormation (no Fn::Sub here).
+    'storage.location.template': `s3://${bucketName}/${ocsfPrefix}/ext/${sourceName}/region=\${region}/accountId=\${accountid}/eventDay=\${eventday}/`,
+  };
+}
+
+/** The Glue table of one OCSF class. */
+export const ocsfTableName = (tableName: string, layout: Pick<OcsfClassLayout, 'tableSuffix'>): string =>
+  `${tableName}_ocsf_${layout.tableSuffix}`;
+
 /** Props of the AuditAthena construct. */
 export interface AuditAthenaProps {
   key: kms.IKey;
@@ -70,6 +139,8 @@ export interface AuditAthenaProps {
   dataPrefix: string;
   sourceIds: string[];
   settings: AppConfig['athena'];
+  /** The OCSF copy's prefix in the archive bucket; undefined = OCSF output off (no tables). */
+  ocsf?: { prefix: string } | undefined;
 }
 
 /** Glue database + projected table, results bucket, workgroup and saved queries. */
@@ -82,6 +153,8 @@ export class AuditAthena extends Construct {
   readonly ndjsonTable: glue.CfnTable;
   /** The Parquet copy of closed days. */
   readonly parquetTable: glue.CfnTable;
+  /** One table per OCSF class over the OCSF copy (none when OCSF output is off). */
+  readonly ocsfTables: glue.CfnTable[];
   readonly workGroup: athena.CfnWorkGroup;
   readonly namedQueries: athena.CfnNamedQuery[];
 
@@ -184,7 +257,12 @@ export class AuditAthena extends Construct {
         new Map(),
       ),
     });
-    for (const table of [this.ndjsonTable, this.parquetTable]) table.addResourceDependency(this.database);
+    this.ocsfTables =
+      props.ocsf === undefined
+        ? []
+        : this.ocsfTablesOver(bucket, props.ocsf.prefix, settings.databaseName, settings);
+    for (const table of [this.ndjsonTable, this.parquetTable, ...this.ocsfTables])
+      table.addResourceDependency(this.database);
     this.table.addResourceDependency(this.ndjsonTable);
     this.table.addResourceDependency(this.parquetTable);
 
@@ -220,6 +298,40 @@ export class AuditAthena extends Construct {
       });
       named.addResourceDependency(this.table);
       return named;
+    });
+  }
+
+  /** The OCSF tables: Parquet, one per class, projected over the Security Lake custom-source layout. */
+  private ocsfTablesOver(
+    bucket: string,
+    prefix: string,
+    databaseName: string,
+    settings: AppConfig['athena'],
+  ): glue.CfnTable[] {
+    return OCSF_CLASS_LAYOUTS.map((layout) => {
+      const id = layout.tableSuffix.replace(/(^|_)([a-z])/g, (_m, _s, c: string) => c.toUpperCase());
+      return new glue.CfnTable(this, `Ocsf${id}Table`, {
+        catalogId: Aws.ACCOUNT_ID,
+        databaseName,
+        tableInput: {
+          name: ocsfTableName(settings.tableName, layout),
+          description: `OCSF 1.1.0 ${layout.className} (${layout.classUid}) events of compacted days, one Parquet object per source and day`,
+          tableType: 'EXTERNAL_TABLE',
+          parameters: {
+            EXTERNAL: 'TRUE',
+            classification: 'parquet',
+            ...ocsfProjectionParameters(bucket, prefix, layout.sourceName, settings.projectionStartDate),
+          },
+          partitionKeys: OCSF_PARTITION_KEYS.map((k) => ({ ...k })),
+          storageDescriptor: {
+            columns: ocsfColumns(layout.classUid),
+            location: `s3://${bucket}/${prefix}/ext/${layout.sourceName}/`,
+            inputFormat: PARQUET_INPUT_FORMAT,
+            outputFormat: PARQUET_OUTPUT_FORMAT,
+            serdeInfo: { serializationLibrary: PARQUET_SERDE },
+          },
+        },
+      });
     });
   }
 }

@@ -1,7 +1,9 @@
 /**
  * The compactor: one function for every source, run on a schedule and whenever an archive
- * object is written (S3 → EventBridge), that builds the Parquet copy of closed days. Its IAM:
- * read the NDJSON, write only under the Parquet prefix, read cursors, and take its own leases.
+ * object is written (S3 → EventBridge), that builds the Parquet copy of closed days (and, when
+ * OCSF output is on, their OCSF copy). Its IAM: read the NDJSON, write only under the Parquet
+ * and OCSF prefixes, read cursors, take its own leases, and assume exactly the Security Lake
+ * provider roles it delivers to.
  */
 import * as path from 'node:path';
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
@@ -21,6 +23,7 @@ import { acknowledgeFunctionBaseline } from '../nag.js';
 import { COMPACTOR_SERVICE_NAME, cursorKey, FUNCTIONS_DIR } from '../names.js';
 import type { StackKey } from './encryption.js';
 import { ProjectFunction } from './project-function.js';
+import type { SecurityLakeTarget } from './security-lake.js';
 
 /** Lambda's maximum: a run compacts days until its time is nearly up, then the next run continues. */
 export const COMPACTOR_TIMEOUT = Duration.minutes(15);
@@ -45,6 +48,8 @@ export interface CompactorProps {
   /** The Glue database and view the compactor rewrites. */
   athena: Pick<AppConfig['athena'], 'databaseName' | 'tableName'>;
   logRetention: logs.RetentionDays;
+  /** The OCSF copy: its prefix in the archive bucket and the Security Lake targets; undefined = off. */
+  ocsf?: { prefix: string; securityLakeTargets: readonly SecurityLakeTarget[] } | undefined;
 }
 
 /** Function, schedule, S3 trigger and IAM of the compactor. */
@@ -53,7 +58,8 @@ export class Compactor extends Construct {
 
   constructor(scope: Construct, id: string, props: CompactorProps) {
     super(scope, id);
-    const { settings } = props;
+    const { settings, ocsf } = props;
+    const stack = Stack.of(this);
     const environment: CompactorEnvironment = {
       BUCKET_NAME: props.archiveBucket.bucketName,
       DATA_PREFIX: props.dataPrefix,
@@ -63,6 +69,18 @@ export class Compactor extends Construct {
       TAG_COMPACTED_NDJSON: settings.ndjsonTransition === undefined ? 'false' : 'true',
       ARCHIVE_DATABASE: props.athena.databaseName,
       ARCHIVE_VIEW: props.athena.tableName,
+      ...(ocsf === undefined
+        ? {}
+        : {
+            OCSF_OUTPUT: 'true',
+            OCSF_PREFIX: ocsf.prefix,
+            // The `region=` and `accountId=` of the layout: where the data comes from, this stack.
+            OCSF_REGION: stack.region,
+            OCSF_ACCOUNT_ID: stack.account,
+            ...(ocsf.securityLakeTargets.length === 0
+              ? {}
+              : { SECURITY_LAKE_TARGETS: JSON.stringify(ocsf.securityLakeTargets) }),
+          }),
     };
     this.function = new ProjectFunction(this, 'Function', {
       entry: path.join(FUNCTIONS_DIR, 'compactor', 'handler.ts'),
@@ -107,7 +125,7 @@ export class Compactor extends Construct {
 
   private grantCompaction(props: CompactorProps): void {
     const role = this.function.executionRole;
-    const { archiveBucket, dataPrefix, cursorTable, stackKey } = props;
+    const { archiveBucket, dataPrefix, cursorTable, stackKey, ocsf } = props;
     const parquet = parquetRoot(dataPrefix);
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -133,6 +151,29 @@ export class Compactor extends Construct {
         resources: [archiveBucket.arnForObjects(`${parquet}/*`)],
       }),
     );
+    if (ocsf !== undefined) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'WriteTheOcsfCopy',
+          // Written once per source, day and class and never read back; the multipart actions are the upload's.
+          actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+          resources: [archiveBucket.arnForObjects(`${ocsf.prefix}/*`)],
+        }),
+      );
+      const providerRoles = [...new Set(ocsf.securityLakeTargets.map((t) => t.roleArn))];
+      if (providerRoles.length > 0) {
+        role.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            sid: 'AssumeTheSecurityLakeProviderRoles',
+            // Writes to Security Lake's bucket go through these roles (Security Lake grants them
+            // the custom sources' prefixes); this role has no right on that bucket itself. The
+            // external id is enforced by the provider roles' trust policies.
+            actions: ['sts:AssumeRole'],
+            resources: providerRoles,
+          }),
+        );
+      }
+    }
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'ListTheArchiveAndTheParquetCopy',
@@ -188,6 +229,13 @@ export class Compactor extends Construct {
           prefix === dataPrefix
             ? 'The compactor reads every NDJSON object of every source (objects are created at run time, one per source, day and window); read-only (and tagging, when NDJSON transitions are on).'
             : 'The compactor writes one Parquet object per source and day under the Parquet prefix, created at run time; no other prefix is writable.',
+      });
+    }
+    if (ocsf !== undefined) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[${bucket}/${ocsf.prefix}/*]`,
+        reason:
+          'The compactor writes one OCSF Parquet object per source, day and class under the OCSF prefix (keys made at run time in the Security Lake custom-source layout); write-only, no other prefix.',
       });
     }
   }

@@ -269,9 +269,17 @@ export class Monitoring extends Construct {
       alarm(
         `${prefix}-MalformedEvents`,
         `${sid}-malformed-events`,
-        `Warning: source "${sid}" received events without an id or a parseable eventTime; they were quarantined under the "-malformed" prefix, not archived. Inspect them; report to Mimecast if it persists. Clears in the next period.`,
+        `Warning: source "${sid}" received events without an id or a parseable eventTime, or a second copy of an archived id with different content (ConflictingCopies; the first copy stays the record); they were quarantined under the "-malformed" prefix, not archived. Inspect them; report to Mimecast if it persists. Clears in the next period.`,
         { ...once, threshold: 0, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD },
-        sum(CollectorMetric.MalformedEvents),
+        new cloudwatch.MathExpression({
+          expression: 'malformed + conflicting',
+          usingMetrics: {
+            malformed: sum(CollectorMetric.MalformedEvents),
+            conflicting: sum(CollectorMetric.ConflictingCopies),
+          },
+          label: 'Malformed events + conflicting copies',
+          period,
+        }),
       );
     }
 

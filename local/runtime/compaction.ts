@@ -5,6 +5,7 @@
  */
 import { type CompactionSummary, compactorSettings, runCompaction } from '#core/columnar/compactor.js';
 import { DynamoCompactionLeases } from '#core/columnar/lease.js';
+import { ocsfOutputOf } from '#core/columnar/ocsf-day.js';
 import { S3ColumnarStorage } from '#core/columnar/s3-columnar-storage.js';
 import { compactorEnvSchema } from '#core/config/env.js';
 import { DynamoCursorReader } from '#core/cursor/dynamo-cursor-reader.js';
@@ -35,6 +36,10 @@ export async function compactLocally(
       clock: systemClock,
       log: { info: () => undefined, warn: () => undefined, error: () => undefined },
       metrics: { count: () => undefined },
+      // The OCSF copy too, as a deployed stack writes it (no Security Lake delivery locally).
+      ocsf: ocsfOutputOf({ ...config, OCSF_OUTPUT: true, SECURITY_LAKE_TARGETS: [] }, () => {
+        throw new Error('no Security Lake targets locally');
+      }),
     },
     // Local objects are never moved to a colder class.
     { ...compactorSettings(config), TAG_COMPACTED_NDJSON: false },

@@ -45,6 +45,10 @@ export function formatRun(run: number, summary: RunSummary, elapsedMs: number): 
     `${(elapsedMs / 1000).toFixed(1)} s`,
   ];
   if (summary.malformed > 0) parts.push(`${number.format(summary.malformed)} malformed (quarantined)`);
+  if (summary.conflictingCopies > 0)
+    parts.push(
+      `${number.format(summary.conflictingCopies)} conflicting ${summary.conflictingCopies === 1 ? 'copy' : 'copies'} (quarantined)`,
+    );
   if (summary.gapsRecorded > 0) parts.push(`${plural(summary.gapsRecorded, 'gap')} recorded: see the cursor`);
   return parts.join(' · ');
 }

@@ -231,10 +231,15 @@ describe('alarms', () => {
         .sort(),
     ).toEqual([CollectorMetric.RescansSkipped, CollectorMetric.UnreadableSeconds].sort());
     expect(alarm('Lake-eu-malformed-events').Properties).toMatchObject({
-      MetricName: CollectorMetric.MalformedEvents,
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
     });
+    // Malformed events and conflicting copies both end in the quarantine: one warning for both.
+    expect(
+      watchedMetrics(alarm('Lake-eu-malformed-events'))
+        .map((m) => m.MetricName)
+        .sort(),
+    ).toEqual([CollectorMetric.ConflictingCopies, CollectorMetric.MalformedEvents].sort());
   });
 
   it('watches only metrics the collector emits, with the Source dimension it emits them with', () => {

@@ -28,6 +28,20 @@ const FULL: Partial<AppConfigInput> = {
   reservedConcurrency: 1,
   transitions: { infrequentAccessAfterDays: 30, glacierInstantRetrievalAfterDays: 90 },
   api: { authMode: 'jwt', jwt: { issuer: 'https://idp.example.com/', audience: ['audit-api'] } },
+  compaction: { ndjsonTransition: { afterDays: 90, storageClass: 'GLACIER_IR' } },
+  ocsf: {
+    securityLake: {
+      externalId: 'mimecast-audit-lake-example',
+      customSources: [
+        {
+          classUid: 3002,
+          providerRoleArn:
+            'arn:aws:iam::111122223333:role/AmazonSecurityLake-Provider-mimecast-auth-eu-west-1',
+          location: 's3://aws-security-data-lake-eu-west-1-abcdef/ext/mimecast-auth/',
+        },
+      ],
+    },
+  },
 };
 
 /** Every acknowledgement recorded in the construct tree: rule id → reason. */
@@ -46,7 +60,7 @@ function acknowledgements(root: IConstruct): Array<[string, string]> {
 describe('cdk-nag AWS Solutions checks', () => {
   it.each([
     ['the default configuration', {}],
-    ['a full configuration (2 sources, existing secret, JWT, e-mail, lifecycle)', FULL],
+    ['a full configuration (2 sources, existing secret, JWT, e-mail, lifecycle, Security Lake)', FULL],
   ])('reports no unacknowledged finding for %s', (_name, overrides) => {
     // Prepare
     const { app } = buildStack(overrides);

@@ -20,6 +20,38 @@ describe('time formatting', () => {
     expect(parseMimecastTime('2021-10-18T03:15:02-0530')).toBe(expected);
   });
 
+  it('parses eventTime with a two-digit offset (ISO 8601 `±hh`), as Mimecast sometimes writes it', () => {
+    const expected = Date.UTC(2026, 10, 25, 10, 15, 30);
+    expect(parseMimecastTime('2026-11-25T10:15:30+00')).toBe(expected);
+    expect(parseMimecastTime('2026-11-25T05:15:30-05')).toBe(expected);
+    expect(parseMimecastTime('2026-11-25T15:45:30+0530')).toBe(expected);
+    expect(parseMimecastTime('2026-11-25T15:45:30+05:30')).toBe(expected);
+    expect(parseMimecastTime('2026-11-25T10:15:30.5+00')).toBe(expected + 500);
+    expect(parseMimecastTime(' 2026-11-25T10:15:30+00 ')).toBe(expected);
+  });
+
+  it('rejects offsets that are not ISO 8601 or not a zone', () => {
+    for (const bad of [
+      '2026-11-25T10:15:30+0',
+      '2026-11-25T10:15:30+000',
+      '2026-11-25T10:15:30+00:',
+      '2026-11-25T10:15:30+00:0',
+      '2026-11-25T10:15:30+00000',
+      '2026-11-25T10:15:30+2400',
+      '2026-11-25T10:15:30+24',
+      '2026-11-25T10:15:30-0060',
+      '2026-11-25T10:15:30+00 00',
+      '2026-11-25T10:15:30 +00',
+      '2026-11-25T10:15:30+0x',
+      '2026-11-25T10:15:30++00',
+      '2026-11-25T10:15:30UTC',
+      '2026-11-25T10:15:30',
+      '2026-11-25T10:15+00',
+    ]) {
+      expect(parseMimecastTime(bad), bad).toBeUndefined();
+    }
+  });
+
   it('rejects values that are not timestamps instead of guessing', () => {
     for (const bad of [undefined, 42, '', 'yesterday', '2021-02-31T00:00:00Z', '2021-10-18T25:00:00Z']) {
       expect(parseMimecastTime(bad)).toBeUndefined();
@@ -61,6 +93,8 @@ describe('time formatting', () => {
         expect(parseMimecastTime(` ${value}`)).toBe(parsed);
         expect(parseMimecastTime(`${text(parts)}+00:00`)).toBe(parsed);
         expect(parseMimecastTime(`${text(parts)}.000-0000`)).toBe(parsed);
+        expect(parseMimecastTime(`${text(parts)}+00`)).toBe(parsed);
+        expect(parseMimecastTime(`${text(parts)}-00`)).toBe(parsed);
       }),
       { seed: 20261126, numRuns: 2_000 },
     );
@@ -81,6 +115,25 @@ describe('time formatting', () => {
         expect(parsed).toBe(real ? Date.UTC(y, mo - 1, d, h, mi, s) : undefined);
       }),
       { seed: 20261127, numRuns: 2_000 },
+    );
+  });
+
+  it('reads any offset up to ±23:59, however it is spelled, as that many minutes (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(1, -1),
+        fc.integer({ min: 0, max: 23 }),
+        fc.integer({ min: 0, max: 59 }),
+        (sign, h, m) => {
+          const base = '2026-11-25T10:15:30';
+          const expected = Date.UTC(2026, 10, 25, 10, 15, 30) - sign * (h * 60 + m) * 60_000;
+          const s = sign > 0 ? '+' : '-';
+          expect(parseMimecastTime(`${base}${s}${pad(h)}${pad(m)}`)).toBe(expected);
+          expect(parseMimecastTime(`${base}${s}${pad(h)}:${pad(m)}`)).toBe(expected);
+          if (m === 0) expect(parseMimecastTime(`${base}${s}${pad(h)}`)).toBe(expected);
+        },
+      ),
+      { seed: 20261129, numRuns: 500 },
     );
   });
 

@@ -10,7 +10,8 @@ import { createHash } from 'node:crypto';
 import { decodeArchiveObject } from '#core/archive/decode.js';
 import { dayPrefix, OBJECT_SUFFIX } from '#core/archive/layout.js';
 import type { AuditRecord } from '#core/archive/record.js';
-import { parquetDayKey, SOURCE_FINGERPRINT_METADATA } from './layout.js';
+import { OCSF_COPY_METADATA, parquetDayKey, SOURCE_FINGERPRINT_METADATA } from './layout.js';
+import { type OcsfDaySummary, OcsfDayWriter, type OcsfOutput } from './ocsf-day.js';
 import { createParquetRecordWriter } from './parquet-writer.js';
 import type { ColumnarStorage, ListedObject } from './storage.js';
 
@@ -49,6 +50,8 @@ export interface CompactedDay {
   /** Records left out because their id was already in the day. */
   duplicates: number;
   fingerprint: string;
+  /** The OCSF copy, when one was written. */
+  ocsf?: OcsfDaySummary | undefined;
 }
 
 /** Options of a compaction. */
@@ -56,6 +59,8 @@ export interface CompactDayOptions {
   rowGroupSize?: number | undefined;
   /** Most records one day may hold; a larger day fails instead of exhausting memory. */
   maxRecords: number;
+  /** Also write the day's OCSF copy (completed before the record Parquet, which then says so). */
+  ocsf?: OcsfOutput | undefined;
 }
 
 /** A day with more records than the compactor may hold. */
@@ -91,8 +96,19 @@ export async function compactDay(
   const attempt = async (source: AsyncIterable<AuditRecord[]>): Promise<CompactedDay | 'unordered'> => {
     const upload = storage.upload(key, {
       contentType: PARQUET_CONTENT_TYPE,
-      metadata: { [SOURCE_FINGERPRINT_METADATA]: fingerprint },
+      metadata: {
+        [SOURCE_FINGERPRINT_METADATA]: fingerprint,
+        ...(options.ocsf ? { [OCSF_COPY_METADATA]: 'true' } : {}),
+      },
     });
+    const ocsf = options.ocsf
+      ? new OcsfDayWriter(storage, options.ocsf, {
+          sourceId,
+          dt,
+          fingerprint,
+          metadataKey: SOURCE_FINGERPRINT_METADATA,
+        })
+      : undefined;
     const writer = createParquetRecordWriter((chunk) => upload.write(chunk), {
       rowGroupSize: options.rowGroupSize,
     });
@@ -108,7 +124,7 @@ export async function compactDay(
             continue;
           }
           if (previous !== undefined && !before(previous, record)) {
-            await upload.abort();
+            await Promise.all([upload.abort(), ocsf?.abort()]);
             return 'unordered';
           }
           seen.add(record.id);
@@ -117,8 +133,11 @@ export async function compactDay(
           kept.push(record);
         }
         await writer.write(kept);
+        await ocsf?.add(kept);
       }
       const totals = await writer.close();
+      // The OCSF objects first: the record Parquet, complete, is what marks the day current.
+      const ocsfSummary = await ocsf?.complete();
       await upload.complete();
       return {
         dt,
@@ -129,9 +148,10 @@ export async function compactDay(
         sourceObjects: objects.length,
         duplicates,
         fingerprint,
+        ocsf: ocsfSummary,
       };
     } catch (err: unknown) {
-      await upload.abort();
+      await Promise.all([upload.abort(), ocsf?.abort()]);
       throw err;
     }
   };
@@ -154,12 +174,18 @@ export async function compactDay(
   return sorted;
 }
 
-/** Whether the Parquet copy of a day reflects exactly its NDJSON objects now. */
+/**
+ * Whether the Parquet copy of a day reflects exactly its NDJSON objects now (and, with `ocsf`, was
+ * built with its OCSF copy: turning the OCSF output on rebuilds the days still rechecked).
+ */
 export async function isCurrent(
   storage: ColumnarStorage,
   key: string,
   objects: readonly ListedObject[],
+  options: { ocsf?: boolean | undefined } = {},
 ): Promise<boolean> {
   const metadata = await storage.metadata(key);
-  return metadata !== undefined && metadata[SOURCE_FINGERPRINT_METADATA] === fingerprintOf(objects);
+  if (metadata === undefined || metadata[SOURCE_FINGERPRINT_METADATA] !== fingerprintOf(objects))
+    return false;
+  return !options.ocsf || metadata[OCSF_COPY_METADATA] === 'true';
 }

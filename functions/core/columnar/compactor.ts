@@ -14,6 +14,7 @@ import { dayStartMs, openReason } from './closure.js';
 import { compactDay, dayObjects, isCurrent } from './compact-day.js';
 import { parquetDayKey, parquetRoot } from './layout.js';
 import { type CompactionLeases, VIEW_LEASE } from './lease.js';
+import type { OcsfOutput } from './ocsf-day.js';
 import type { ColumnarStorage } from './storage.js';
 
 const DAY_MS = 86_400_000;
@@ -89,6 +90,8 @@ export interface CompactorDeps {
   metrics: CompactorMetrics;
   /** Absent: nothing to rewrite (the reader computes the view from the boundaries). */
   view?: ViewPublisher | undefined;
+  /** Present: each compacted day also gets its OCSF copy (and Security Lake deliveries). */
+  ocsf?: OcsfOutput | undefined;
 }
 
 /** One day's outcome, for the summary. */
@@ -218,14 +221,22 @@ export async function runCompaction(
           const objects = await dayObjects(storage, settings.DATA_PREFIX, sourceId, dt);
           const key = parquetDayKey(settings.DATA_PREFIX, sourceId, dt);
           if (objects.length === 0) continue;
-          if (has && !request.force && (await isCurrent(storage, key, objects))) {
+          if (
+            has &&
+            !request.force &&
+            (await isCurrent(storage, key, objects, { ocsf: deps.ocsf !== undefined }))
+          ) {
             summary.current += 1;
             continue;
           }
           const day = await compactDay(
             storage,
             { dataPrefix: settings.DATA_PREFIX, sourceId, dt, objects },
-            { rowGroupSize: settings.PARQUET_ROW_GROUP_SIZE, maxRecords: settings.MAX_DAY_RECORDS },
+            {
+              rowGroupSize: settings.PARQUET_ROW_GROUP_SIZE,
+              maxRecords: settings.MAX_DAY_RECORDS,
+              ocsf: deps.ocsf,
+            },
           );
           if (settings.TAG_COMPACTED_NDJSON) {
             for (const object of objects) await storage.tag(object.key, { compacted: 'true' });
@@ -244,6 +255,7 @@ export async function runCompaction(
             rowGroups: day.rowGroups,
             sourceObjects: day.sourceObjects,
             duplicates: day.duplicates,
+            ...(day.ocsf ? { ocsfEvents: day.ocsf.events, ocsfDelivered: day.ocsf.delivered } : {}),
           });
         } catch (err: unknown) {
           uncompacted += 1;

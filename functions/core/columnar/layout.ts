@@ -22,3 +22,6 @@ export function parquetDayKey(dataPrefix: string, sourceId: string, dt: string):
 
 /** The S3 user-metadata key holding the fingerprint of the NDJSON objects a Parquet object was built from. */
 export const SOURCE_FINGERPRINT_METADATA = 'ndjson-fingerprint';
+
+/** Metadata of a day's record Parquet saying its OCSF copy was written with it. */
+export const OCSF_COPY_METADATA = 'ocsf-copy';

@@ -138,6 +138,38 @@ const booleanText = (def: boolean) =>
     .transform((value) => value === 'true');
 
 /** The compactor's environment (one function for every source). */
+/** Where the OCSF copy of a class is also delivered: a Security Lake custom source (docs/security-lake.md). */
+const securityLakeTargetSchema = z
+  .object({
+    classUid: z.number().int().min(0),
+    bucket: z.string().min(3).max(63),
+    /** `ext/<custom source name>/`. */
+    prefix: z.string().regex(/^ext\/[A-Za-z0-9_-]+\/$/, 'a prefix ext/<custom source name>/'),
+    roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'an IAM role ARN'),
+    externalId: z.string().min(2).max(1224),
+  })
+  .strict();
+
+/** SECURITY_LAKE_TARGETS: a JSON array of targets, at most one per class. */
+const securityLakeTargetsSchema = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'SECURITY_LAKE_TARGETS must be a JSON array' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z
+      .array(securityLakeTargetSchema)
+      .refine(
+        (targets) => new Set(targets.map((t) => t.classUid)).size === targets.length,
+        'one target per class',
+      ),
+  );
+
 export const compactorEnvSchema = z.object({
   BUCKET_NAME: sharedShape.BUCKET_NAME,
   DATA_PREFIX: sharedShape.DATA_PREFIX,
@@ -176,6 +208,24 @@ export const compactorEnvSchema = z.object({
   ARCHIVE_DATABASE: glueName.default('mimecast_audit_lake'),
   ARCHIVE_VIEW: glueName.default('audit_events'),
   SAFETY_MARGIN_MS: positiveInt(60_000, 600_000),
+  /** Also write the OCSF copy (Security Lake custom-source layout) of each compacted day. */
+  OCSF_OUTPUT: booleanText(false),
+  /** Its S3 prefix; default `<DATA_PREFIX>-ocsf`. */
+  OCSF_PREFIX: z.string().min(1).max(200).optional(),
+  /** The `region=` and `accountId=` of the layout (the stack's). */
+  OCSF_REGION: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region')
+    .default('us-east-1'),
+  /** Security Lake also takes `external` or `external_<id>` for data of accounts outside AWS. */
+  OCSF_ACCOUNT_ID: z
+    .string()
+    .regex(
+      /^(?:\d{12}|external(?:_[A-Za-z0-9-]{1,64})?)$/,
+      'a 12-digit account id, external or external_<id>',
+    )
+    .default('000000000000'),
+  SECURITY_LAKE_TARGETS: securityLakeTargetsSchema.optional(),
   ...awsClientShape,
 });
 export type CompactorEnvironment = z.input<typeof compactorEnvSchema>;

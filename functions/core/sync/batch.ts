@@ -7,10 +7,14 @@
 import { type MalformedReason, normaliseEvent } from '#core/archive/normalise.js';
 import type { AuditRecord } from '#core/archive/record.js';
 import type { RawAuditEvent } from '#core/mimecast/types.js';
+import { sameContent } from './conflict.js';
+
+/** Why an event was quarantined: malformed, or a second copy of an id with different content. */
+export type QuarantineReason = MalformedReason | 'conflicting_copy';
 
 /** An event that could not become a record, kept verbatim for the quarantine object. */
 export interface MalformedEvent {
-  reason: MalformedReason;
+  reason: QuarantineReason;
   /** The event's id when it had a usable one. */
   id?: string | undefined;
   raw: RawAuditEvent;
@@ -35,16 +39,19 @@ export class WindowBatch {
   readonly records: AuditRecord[] = [];
   /** Malformed events, each distinct one once. */
   readonly malformed: MalformedEvent[] = [];
+  /** Copies of a kept id with different content, each distinct one once (quarantined with the malformed). */
+  readonly conflicting: MalformedEvent[] = [];
   /** Events dropped because their time lies outside the window. */
   outside = 0;
-  /** Events dropped because their id was already kept. */
+  /** Events dropped because their id was already kept with the same content. */
   duplicates = 0;
   /** Pages added. */
   pages = 0;
   /** The oldest eventTime kept (epoch ms); sizes a split when the window turns out too big. */
   oldestMs: number | undefined;
 
-  private readonly ids = new Set<string>();
+  /** Kept id → its index in `records`. */
+  private readonly ids = new Map<string, number>();
   private readonly malformedSeen = new Set<string>();
 
   constructor(private readonly options: WindowBatchOptions) {}
@@ -82,18 +89,33 @@ export class WindowBatch {
       this.outside += 1;
       return;
     }
-    if (this.ids.has(result.record.id)) {
-      this.duplicates += 1;
+    const kept = this.ids.get(result.record.id);
+    if (kept !== undefined) {
+      const first = this.records[kept];
+      if (first === undefined || sameContent(first, result.record)) {
+        this.duplicates += 1;
+        return;
+      }
+      // The same conflicting copy on two overlapping pages is one conflict.
+      const fingerprint = safeFingerprint(raw);
+      if (this.malformedSeen.has(fingerprint)) return;
+      this.malformedSeen.add(fingerprint);
+      this.conflicting.push({ reason: 'conflicting_copy', id: result.record.id, raw });
       return;
     }
-    this.ids.add(result.record.id);
+    this.ids.set(result.record.id, this.records.length);
     this.records.push(result.record);
     if (this.oldestMs === undefined || result.eventTimeMs < this.oldestMs) this.oldestMs = result.eventTimeMs;
   }
 
   /** Ids of the kept records. */
   keptIds(): Iterable<string> {
-    return this.ids;
+    return this.ids.keys();
+  }
+
+  /** Everything to quarantine: malformed events, then conflicting copies. */
+  quarantined(): MalformedEvent[] {
+    return this.conflicting.length === 0 ? this.malformed : [...this.malformed, ...this.conflicting];
   }
 }
 

@@ -306,6 +306,7 @@ class SyncRun {
     metrics.count(CollectorMetric.PagesFetched, stats?.pages ?? 0);
     metrics.count(CollectorMetric.WindowsCommitted, stats?.windows ?? 0);
     metrics.count(CollectorMetric.MalformedEvents, stats?.malformed ?? 0);
+    metrics.count(CollectorMetric.ConflictingCopies, stats?.conflicts ?? 0);
     metrics.count(CollectorMetric.LateEvents, stats?.lateEvents ?? 0);
     metrics.count(CollectorMetric.LateEventsAtLastRescan, stats?.lateAtLastRescan ?? 0);
     metrics.count(CollectorMetric.Rescans, stats?.rescans ?? 0);
@@ -359,6 +360,7 @@ class SyncRun {
       objects: stats?.objects ?? 0,
       pages: stats?.pages ?? 0,
       malformed: stats?.malformed ?? 0,
+      conflictingCopies: stats?.conflicts ?? 0,
       watermark: state?.watermark ?? null,
       lagSeconds: this.lagSeconds(),
       stopReason,

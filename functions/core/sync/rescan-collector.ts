@@ -9,13 +9,17 @@ import { normaliseEvent } from '#core/archive/normalise.js';
 import type { AuditRecord } from '#core/archive/record.js';
 import type { RawAuditEvent } from '#core/mimecast/types.js';
 import type { RescanWindow } from '#core/ports.js';
+import { sameContent } from './conflict.js';
 import { type Fingerprint, FingerprintBuilder } from './fingerprint.js';
 import { windowAt } from './rescan-plan.js';
 
 interface WindowFindings {
-  ids: Set<string>;
+  /** Id → index in `records` (-1 once the records were dropped at the cap). */
+  ids: Map<string, number>;
   fingerprint: FingerprintBuilder;
   records: AuditRecord[];
+  /** Second copies of an id with different content, seen while the first was still kept. */
+  conflicts: AuditRecord[];
 }
 
 /** Sorts one rescan search's events into its windows. */
@@ -38,7 +42,12 @@ export class RescanCollector {
     private readonly options: { source: string; collectedAt: string; cap: number },
   ) {
     for (const w of windows) {
-      this.byStart.set(w.start, { ids: new Set(), fingerprint: new FingerprintBuilder(), records: [] });
+      this.byStart.set(w.start, {
+        ids: new Map(),
+        fingerprint: new FingerprintBuilder(),
+        records: [],
+        conflicts: [],
+      });
     }
   }
 
@@ -50,8 +59,14 @@ export class RescanCollector {
       if (!result.ok) continue;
       const window = windowAt(this.windows, Math.floor(result.eventTimeMs / 1000));
       const findings = window ? this.byStart.get(window.start) : undefined;
-      if (!findings || findings.ids.has(result.record.id)) continue;
-      findings.ids.add(result.record.id);
+      if (!findings) continue;
+      const seen = findings.ids.get(result.record.id);
+      if (seen !== undefined) {
+        const first = seen >= 0 ? findings.records[seen] : undefined;
+        if (first !== undefined && !sameContent(first, result.record)) findings.conflicts.push(result.record);
+        continue;
+      }
+      findings.ids.set(result.record.id, this.overflowed ? -1 : findings.records.length);
       findings.fingerprint.add(result.record.id);
       this.events += 1;
       if (this.oldestMs === undefined || result.eventTimeMs < this.oldestMs)
@@ -68,6 +83,11 @@ export class RescanCollector {
     return this.byStart.get(window.start)?.fingerprint.result() ?? { count: 0, hash: '0000000000000000' };
   }
 
+  /** Copies of an id this search returned twice with different content, for `window`. */
+  conflicts(window: RescanWindow): readonly AuditRecord[] {
+    return this.byStart.get(window.start)?.conflicts ?? [];
+  }
+
   /** The records found for `window`; `undefined` when they were dropped at the cap. */
   records(window: RescanWindow): AuditRecord[] | undefined {
     if (this.overflowed) return undefined;
@@ -76,7 +96,10 @@ export class RescanCollector {
 
   private dropRecords(): void {
     this.overflowed = true;
-    for (const findings of this.byStart.values()) findings.records = [];
+    for (const findings of this.byStart.values()) {
+      findings.records = [];
+      for (const id of findings.ids.keys()) findings.ids.set(id, -1);
+    }
     this.kept = 0;
   }
 }

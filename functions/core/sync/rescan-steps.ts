@@ -14,8 +14,10 @@ import type { AuditRecord } from '#core/archive/record.js';
 import { ProtocolError } from '#core/mimecast/errors.js';
 import type { CursorChanges, RescanWindow } from '#core/ports.js';
 import { toIsoSeconds } from '#core/time.js';
+import { conflictKey, sameContent } from './conflict.js';
 import type { DrainOutcome } from './drain.js';
 import { type Fingerprint, fingerprintOf, sameFingerprint } from './fingerprint.js';
+import { decodeQuarantineLines, encodeQuarantineLines, rescanQuarantineKey } from './quarantine.js';
 import { removeRange } from './ranges.js';
 import { RescanCollector } from './rescan-collector.js';
 import { afterRescan, largestAge, planRescan, type RescanPlan, withoutWindows } from './rescan-plan.js';
@@ -132,11 +134,12 @@ export class RescanSteps {
     const updated: RescanWindow[] = [];
     for (const window of batch) {
       const found = collector.fingerprint(window);
-      if (sameFingerprint(found, window)) {
+      const conflicts = collector.conflicts(window);
+      if (sameFingerprint(found, window) && conflicts.length === 0) {
         updated.push(window);
         continue;
       }
-      const merge = await this.merge(window, collector.records(window));
+      const merge = await this.merge(window, collector.records(window), conflicts);
       if (merge === undefined) return 'progress';
       updated.push(merge.window);
       if (merge.late > 0) merges.push(merge);
@@ -158,6 +161,7 @@ export class RescanSteps {
   private async merge(
     window: RescanWindow,
     found: AuditRecord[] | undefined,
+    searchConflicts: readonly AuditRecord[],
   ): Promise<MergeResult | undefined> {
     const { ctx } = this;
     const { objects } = ctx.deps;
@@ -170,8 +174,9 @@ export class RescanSteps {
       const body = await objects.getObject(key);
       if (body !== undefined) stored.set(dt, await decodeArchiveObject(key, body));
     }
-    const storedIds = new Set<string>();
-    for (const records of stored.values()) for (const record of records) storedIds.add(record.id);
+    const storedById = new Map<string, AuditRecord>();
+    for (const records of stored.values()) for (const record of records) storedById.set(record.id, record);
+    const storedIds = new Set(storedById.keys());
 
     let candidates = found;
     if (candidates === undefined) {
@@ -179,6 +184,15 @@ export class RescanSteps {
       if (candidates === undefined) return undefined;
     }
     const late = candidates.filter((record) => !storedIds.has(record.id));
+    // A copy that differs from what is archived, or (for an id not archived yet, now merged as
+    // late) a second copy this search returned that differs from the one kept.
+    const conflicting: AuditRecord[] = [];
+    for (const record of [...candidates, ...searchConflicts]) {
+      const archived = storedById.get(record.id);
+      if (archived !== undefined ? !sameContent(archived, record) : searchConflicts.includes(record))
+        conflicting.push(record);
+    }
+    if (conflicting.length > 0) await this.quarantineConflicts(window, conflicting);
     let maxDelaySeconds = 0;
     let written = 0;
     if (late.length > 0) {
@@ -208,6 +222,47 @@ export class RescanSteps {
     }
     const fingerprint: Fingerprint = fingerprintOf(new Set([...storedIds, ...late.map((r) => r.id)]));
     return { window: { ...window, ...fingerprint }, late: late.length, maxDelaySeconds, objects: written };
+  }
+
+  /**
+   * Keeps the conflicting copies a rescan found (the archived record stays as it is) in the
+   * window's rescan quarantine object, as the records they would have been. A union with what the
+   * object already holds: the same conflict found again by a later rescan is neither lost nor
+   * counted twice.
+   */
+  private async quarantineConflicts(
+    window: RescanWindow,
+    conflicting: readonly AuditRecord[],
+  ): Promise<void> {
+    const { ctx } = this;
+    const { objects, log } = ctx.deps;
+    const dates = { start: new Date(window.start * 1000), end: new Date(window.end * 1000) };
+    const key = rescanQuarantineKey(ctx.settings.DATA_PREFIX, ctx.settings.SOURCE_ID, dates);
+    ctx.phase = 'storage';
+    const existing = await objects.getObject(key);
+    const lines = existing === undefined ? [] : decodeQuarantineLines(existing);
+    // Known by content, not by line: a later rescan's copy differs in collected_at only.
+    const known = new Set(lines.map((line) => conflictKey(JSON.parse(line) as AuditRecord)));
+    const added: AuditRecord[] = [];
+    for (const record of conflicting) {
+      const k = conflictKey(record);
+      if (known.has(k)) continue;
+      known.add(k);
+      added.push(record);
+    }
+    if (added.length === 0) return;
+    const all = [...lines, ...added.map((record) => JSON.stringify(record))];
+    await objects.putObject(key, encodeQuarantineLines(all), NDJSON_CONTENT_TYPE);
+    ctx.stats.conflicts += added.length;
+    for (const record of added.slice(0, 20)) {
+      log.warn('Conflicting copy quarantined', {
+        reason: 'conflicting_copy',
+        eventId: record.id,
+        windowStart: iso(window.start),
+        windowEnd: iso(window.end),
+        quarantineKey: key,
+      });
+    }
   }
 
   /** Searches one window again, keeping its records (after a batch too large to keep them all). */

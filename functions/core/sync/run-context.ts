@@ -44,6 +44,8 @@ export interface RunStats {
   objects: number;
   pages: number;
   malformed: number;
+  /** Copies of an id with different content, quarantined (windows and rescans). */
+  conflicts: number;
   /** Gap reports that added seconds, and the seconds they added. */
   gapReports: number;
   gapSeconds: number;
@@ -87,6 +89,7 @@ export class RunContext {
     objects: 0,
     pages: 0,
     malformed: 0,
+    conflicts: 0,
     gapReports: 0,
     gapSeconds: 0,
     unreadableSeconds: 0,

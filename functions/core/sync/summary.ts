@@ -29,6 +29,8 @@ export interface RunSummary {
   pages: number;
   /** Malformed events quarantined by this run. */
   malformed: number;
+  /** Copies of an already kept or archived id with different content, quarantined by this run (the first copy stays the record). */
+  conflictingCopies: number;
   /** The watermark at the end of the run (every earlier event is in S3); null before the first commit. */
   watermark: string | null;
   /** now − watermark in whole seconds; null before the first commit. */

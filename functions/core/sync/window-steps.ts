@@ -13,7 +13,7 @@ import { dayPrefix, objectKey, utcDatesOf } from '#core/archive/layout.js';
 import { FatalError, ProtocolError } from '#core/mimecast/errors.js';
 import type { CursorChanges, PendingWindow, RecordedGap } from '#core/ports.js';
 import { toCompactUtc, toIsoSeconds } from '#core/time.js';
-import { WindowBatch } from './batch.js';
+import { type MalformedEvent, WindowBatch } from './batch.js';
 import { type DrainOutcome, splitSeconds } from './drain.js';
 import { EMPTY_FINGERPRINT, fingerprintOf } from './fingerprint.js';
 import { alignedEnd, effectiveFloor, planWindow, type WindowPlan } from './plan.js';
@@ -448,10 +448,11 @@ export class WindowSteps {
     await Promise.all(
       archive.map((object) => objects.putObject(object.key, object.body, NDJSON_CONTENT_TYPE)),
     );
-    if (batch.malformed.length > 0) {
+    const quarantined = batch.quarantined();
+    if (quarantined.length > 0) {
       const key = quarantineKey(settings.DATA_PREFIX, settings.SOURCE_ID, window);
-      await objects.putObject(key, encodeQuarantine(batch.malformed.map((m) => m.raw)), NDJSON_CONTENT_TYPE);
-      this.logMalformed(batch, plan.pending, key);
+      await objects.putObject(key, encodeQuarantine(quarantined.map((m) => m.raw)), NDJSON_CONTENT_TYPE);
+      this.logQuarantined(quarantined, plan.pending, key);
     }
 
     const { state } = ctx;
@@ -493,6 +494,7 @@ export class WindowSteps {
     stats.events += batch.records.length;
     stats.objects += archive.length;
     stats.malformed += batch.malformed.length;
+    stats.conflicts += batch.conflicting.length;
     stats.rescansSkipped += rescan.dropped;
     if (rescan.dropped > 0) {
       log.warn('Rescans skipped: too many windows awaiting rescans; the oldest were dropped', {
@@ -507,26 +509,34 @@ export class WindowSteps {
       pages: batch.pages,
       objects: archive.length,
       malformed: batch.malformed.length,
+      conflictingCopies: batch.conflicting.length,
       outsideWindow: batch.outside,
       duplicates: batch.duplicates,
     });
   }
 
-  private logMalformed(batch: WindowBatch, window: { start: string; end: string }, key: string): void {
+  private logQuarantined(
+    quarantined: readonly MalformedEvent[],
+    window: { start: string; end: string },
+    key: string,
+  ): void {
     const { log } = this.ctx.deps;
-    for (const event of batch.malformed.slice(0, MALFORMED_LOG_LIMIT)) {
+    for (const event of quarantined.slice(0, MALFORMED_LOG_LIMIT)) {
       // The reason and id only: the event itself may hold anything, so it stays in the quarantine object.
-      log.warn('Malformed event quarantined', {
-        reason: event.reason,
-        eventId: event.id,
-        windowStart: window.start,
-        windowEnd: window.end,
-        quarantineKey: key,
-      });
+      log.warn(
+        event.reason === 'conflicting_copy' ? 'Conflicting copy quarantined' : 'Malformed event quarantined',
+        {
+          reason: event.reason,
+          eventId: event.id,
+          windowStart: window.start,
+          windowEnd: window.end,
+          quarantineKey: key,
+        },
+      );
     }
-    if (batch.malformed.length > MALFORMED_LOG_LIMIT) {
+    if (quarantined.length > MALFORMED_LOG_LIMIT) {
       log.warn('More malformed events quarantined', {
-        notLogged: batch.malformed.length - MALFORMED_LOG_LIMIT,
+        notLogged: quarantined.length - MALFORMED_LOG_LIMIT,
         windowStart: window.start,
         windowEnd: window.end,
         quarantineKey: key,

@@ -110,6 +110,7 @@ describe('Athena compatibility (DuckDB over what S3 holds)', () => {
         summary: 'Successful authentication for User <user3@example.com>',
         ip: '203.0.113.3',
         application: 'Administration Console',
+        email_addresses: 'user3@example.com',
       },
       extra: '{"loginMethod":"Password"}',
       collected_at: '2026-11-26T06:00:00Z',

@@ -38,6 +38,7 @@ describe('normaliseEvent', () => {
           application: 'Administration Console',
           method: 'Two Step Auth',
           '2fa': 'TOTP',
+          email_addresses: 'jane@example.com',
         },
         extra: {},
         source: 'default',

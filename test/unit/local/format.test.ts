@@ -8,6 +8,7 @@ const summary = (over: Partial<RunSummary>): RunSummary => ({
   objects: 1,
   pages: 1,
   malformed: 0,
+  conflictingCopies: 0,
   watermark: '2026-12-01T10:00:00Z',
   lagSeconds: 300,
   stopReason: 'caught_up',
