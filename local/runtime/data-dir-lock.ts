@@ -94,10 +94,14 @@ function readableTime(iso: string): string {
   return Number.isFinite(ms) ? `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC` : iso;
 }
 
-/** How the directory is shown: relative to the working directory when that is shorter. */
+/**
+ * How the directory is shown: relative to the working directory when it lies below it (and that
+ * is shorter); a path that climbs out (`../…`) is shown whole, as it reads the same from anywhere.
+ */
 function shown(dir: string): string {
   const rel = relative(process.cwd(), dir);
-  return rel === '' ? '.' : rel.length < dir.length ? rel : dir;
+  if (rel === '') return '.';
+  return !rel.startsWith('..') && rel.length < dir.length ? rel : dir;
 }
 
 /** The refusal for a second start on a locked directory (`once`: the second one asked for `--once`). */
