@@ -22,8 +22,10 @@ import { runColdStart } from './scenarios/cold-start.js';
 import { runColumnar } from './scenarios/columnar.js';
 import { runCompleteness } from './scenarios/completeness.js';
 import type { ScenarioContext, ScenarioOutcome } from './scenarios/context.js';
+import { runDispatchBench } from './scenarios/dispatch.js';
 import { runNormalise } from './scenarios/normalise.js';
 import { runQuery } from './scenarios/query.js';
+import { runSynthBench } from './scenarios/synth.js';
 import { runThroughput } from './scenarios/throughput.js';
 
 /** Scenario groups in run order (the latency-bound backfill last: it is the longest). */
@@ -36,6 +38,8 @@ const GROUPS: readonly { ids: readonly string[]; run: (ctx: ScenarioContext) => 
     { ids: ['8'], run: runArchiveQuery },
     { ids: ['9'], run: runColumnar },
     { ids: ['10'], run: runNormalise },
+    { ids: ['11'], run: runDispatchBench },
+    { ids: ['12'], run: runSynthBench },
     { ids: ['2', '3'], run: runBackfill },
   ];
 

@@ -6,6 +6,7 @@
 
 // A namespace import lets esbuild tree-shake zod (`import { z }` pulls in all of it, ~360 KB).
 import * as z from 'zod';
+import { MAX_DISPATCH_CONCURRENCY } from '#core/config/dispatcher-env.js';
 import { collectorEnvSchema, rescanAgesProblem } from '#core/config/env.js';
 import {
   OCSF_CLASS_LAYOUTS,
@@ -19,9 +20,13 @@ import {
 import {
   compactorEnvironmentBytes,
   LAMBDA_ENVIRONMENT_LIMIT_BYTES,
+  MAX_FLEET_SECRET_KEYS,
+  MAX_FLEET_SOURCES,
   MAX_SOURCES,
   queryEnvironmentBytes,
   RESOURCES_PER_SOURCE,
+  SEED_PROPERTIES_LIMIT_BYTES,
+  seedPropertiesBytes,
 } from './limits.js';
 
 /** The context key under which cdk.json holds the configuration. */
@@ -81,6 +86,8 @@ const sourceSchema = z
     secretArn: secretArnSchema.optional(),
     /** Only for an existing secret encrypted with a customer-managed key: that key, so the functions may decrypt it. */
     secretKmsKeyArn: kmsKeyArnSchema.optional(),
+    /** Fleet mode only: minutes between this source's runs, overriding the stack's `scheduleMinutes` in its registry item. */
+    scheduleMinutes: z.number().int().min(1).max(60).optional(),
   })
   .strict()
   .refine((s) => s.secretKmsKeyArn === undefined || s.secretArn !== undefined, {
@@ -322,22 +329,41 @@ const ocsfSchema = z
   })
   .strict();
 
-/** The whole configuration; unknown keys are rejected so a typo cannot be silently ignored. */
-export const appConfigSchema = z
+/**
+ * Fleet mode (issue 15, docs/mssp.md): one collector function for every source, started by a
+ * dispatcher from the source registry (items of the cursor table), instead of one function,
+ * schedule, secret and alarm set per source. The stack's resources stay the same however many
+ * sources there are; `sources` only seeds the registry.
+ */
+const fleetSchema = z
+  .object({
+    /** Off by default: each source gets its own collector, as before. */
+    enabled: z.boolean().default(false),
+    /** Reserved concurrency of the one collector function (runs of all sources at once); 0 = no reservation. */
+    maxConcurrentRuns: z.number().int().min(0).max(1000).default(20),
+    /** At most this many collector invocations the dispatcher has in flight at once. */
+    dispatchConcurrency: z.number().int().min(1).max(MAX_DISPATCH_CONCURRENCY).default(10),
+    /** The fleet freshness alarm's threshold (minutes); default: the stack's `freshnessThresholdMinutes`. */
+    freshnessThresholdMinutes: z.number().int().min(15).max(10_080).optional(),
+  })
+  .strict();
+
+/** The whole configuration's fields; unknown keys are rejected so a typo cannot be silently ignored. */
+const baseConfigShape = z
   .object({
     /** CloudFormation stack name. */
     stackName: z
       .string()
       .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'letters, digits and "-", starting with a letter')
       .default('MimecastAuditLake'),
-    /** One or more Mimecast accounts; each gets its own collector function, schedule and secret. */
+    /**
+     * One or more Mimecast accounts; each gets its own collector function, schedule and secret
+     * (at most MAX_SOURCES), or, in fleet mode, a registry item (at most MAX_FLEET_SOURCES).
+     */
     sources: z
       .array(sourceSchema)
       .min(1, 'configure at least one source')
-      .max(
-        MAX_SOURCES,
-        `at most ${MAX_SOURCES} sources: each adds ${RESOURCES_PER_SOURCE} CloudFormation resources (a stack holds 500)`,
-      )
+      .max(MAX_FLEET_SOURCES, `at most ${MAX_FLEET_SOURCES} sources, even in fleet mode`)
       .superRefine((sources, ctx) => {
         const seen = new Set<string>();
         sources.forEach((s, i) => {
@@ -410,96 +436,190 @@ export const appConfigSchema = z
     athena: athenaSchema.prefault({}),
     compaction: compactionSchema.prefault({}),
     ocsf: ocsfSchema.prefault({}),
+    fleet: fleetSchema.prefault({}),
   })
-  .strict()
-  .superRefine((config, ctx) => {
-    const { retentionDays, transitions, objectLock } = config;
-    const { securityLake } = config.ocsf;
-    // Refinements run even when a field failed: size the environment only when every location parsed.
-    const locationsParse =
-      securityLake?.customSources.every((s) => parseSecurityLakeLocation(s.location) !== undefined) ?? false;
-    if (securityLake !== undefined && !(config.ocsf.enabled && config.compaction.enabled)) {
+  .strict();
+
+/** The whole configuration, with the checks that span several fields. */
+export const appConfigSchema = baseConfigShape.superRefine((config, ctx) => {
+  const { retentionDays, transitions, objectLock } = config;
+  if (config.fleet.enabled) fleetProblems(config, ctx);
+  else perSourceProblems(config, ctx);
+  const { securityLake } = config.ocsf;
+  // Refinements run even when a field failed: size the environment only when every location parsed.
+  const locationsParse =
+    securityLake?.customSources.every((s) => parseSecurityLakeLocation(s.location) !== undefined) ?? false;
+  if (securityLake !== undefined && !(config.ocsf.enabled && config.compaction.enabled)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ocsf', 'securityLake'],
+      message:
+        'Security Lake receives the OCSF copy the compactor writes: it needs ocsf.enabled and compaction.enabled',
+    });
+  } else if (securityLake !== undefined && locationsParse) {
+    const targets = JSON.stringify(securityLakeTargetsOf(securityLake));
+    const bytes = compactorEnvironmentBytes(config, targets);
+    if (bytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
       ctx.addIssue({
         code: 'custom',
         path: ['ocsf', 'securityLake'],
+        message: `the compactor lists every custom source (with the external id) in its environment, which may hold ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes; this configuration could need ${bytes}: use a shorter externalId, or fewer or shorter source ids (sources[].id)`,
+      });
+    }
+  }
+  if (objectLock !== undefined) {
+    // A locked version cannot be removed before its retention ends: rules that try would only
+    // pretend to delete (S3 keeps the version), so contradictions are refused up front.
+    if (config.noncurrentVersionRetentionDays < objectLock.retentionDays) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['noncurrentVersionRetentionDays'],
+        message: `must be at least objectLock.retentionDays (${objectLock.retentionDays}): locked versions cannot expire before their lock ends`,
+      });
+    }
+    if (retentionDays !== undefined && retentionDays < objectLock.retentionDays) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['retentionDays'],
+        message: `must be at least objectLock.retentionDays (${objectLock.retentionDays}): locked objects cannot be deleted before their lock ends`,
+      });
+    }
+  }
+  if (
+    config.alarmTopicArn !== undefined &&
+    (config.alarmEmail !== undefined || config.alarmEmails.length > 0)
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['alarmTopicArn'],
+      message:
+        'subscribe the e-mail addresses to your own topic: alarmEmail(s) only apply to the topic the stack creates',
+    });
+  }
+  if (retentionDays !== undefined) {
+    for (const key of ['infrequentAccessAfterDays', 'glacierInstantRetrievalAfterDays'] as const) {
+      const days = transitions[key];
+      if (days !== undefined && days >= retentionDays) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['transitions', key],
+          message: `transition after ${days} days is not before retentionDays (${retentionDays}): objects would expire first`,
+        });
+      }
+    }
+  }
+  // Steady-state lag is about one schedule interval plus the collector's settle time; a
+  // threshold below twice the interval plus the longest settle time would keep the freshness
+  // alarm permanently firing.
+  const settleMinutes = Math.ceil(
+    Math.max(config.settleSeconds, ...config.sources.map((s) => s.settleSeconds ?? 0)) / 60,
+  );
+  // Per-source schedules exist in fleet mode only (refused otherwise).
+  const schedule = Math.max(config.scheduleMinutes, ...config.sources.map((s) => s.scheduleMinutes ?? 0));
+  const minimum = 2 * schedule + settleMinutes;
+  if (config.freshnessThresholdMinutes < minimum) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['freshnessThresholdMinutes'],
+      message: `must be at least ${minimum} (2 × scheduleMinutes + the longest settle time in minutes) or the alarm fires during normal operation`,
+    });
+  }
+});
+
+/** The configuration as the refinements see it (defaults filled in). */
+type ParsedConfig = z.output<typeof baseConfigShape>;
+type RefinementContext = z.core.$RefinementCtx<ParsedConfig>;
+
+/** One collector per source: the stack's resource budget and the query function's environment bound the sources. */
+function perSourceProblems(config: ParsedConfig, ctx: RefinementContext): void {
+  if (config.sources.length > MAX_SOURCES) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['sources'],
+      message: `at most ${MAX_SOURCES} sources: each adds ${RESOURCES_PER_SOURCE} CloudFormation resources (a stack holds 500); fleet mode (fleet.enabled, docs/mssp.md) holds up to ${MAX_FLEET_SOURCES}`,
+    });
+  }
+  config.sources.forEach((s, i) => {
+    if (s.scheduleMinutes !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sources', i, 'scheduleMinutes'],
         message:
-          'Security Lake receives the OCSF copy the compactor writes: it needs ocsf.enabled and compaction.enabled',
-      });
-    } else if (securityLake !== undefined && locationsParse) {
-      const targets = JSON.stringify(securityLakeTargetsOf(securityLake));
-      const bytes = compactorEnvironmentBytes(config, targets);
-      if (bytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['ocsf', 'securityLake'],
-          message: `the compactor lists every custom source (with the external id) in its environment, which may hold ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes; this configuration could need ${bytes}: use a shorter externalId, or fewer or shorter source ids (sources[].id)`,
-        });
-      }
-    }
-    const environmentBytes = queryEnvironmentBytes(config);
-    if (environmentBytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['sources'],
-        message: `the query function lists every source in its environment, which may hold ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes; these sources could need ${environmentBytes}: use fewer sources or shorter ids`,
-      });
-    }
-    if (objectLock !== undefined) {
-      // A locked version cannot be removed before its retention ends: rules that try would only
-      // pretend to delete (S3 keeps the version), so contradictions are refused up front.
-      if (config.noncurrentVersionRetentionDays < objectLock.retentionDays) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['noncurrentVersionRetentionDays'],
-          message: `must be at least objectLock.retentionDays (${objectLock.retentionDays}): locked versions cannot expire before their lock ends`,
-        });
-      }
-      if (retentionDays !== undefined && retentionDays < objectLock.retentionDays) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['retentionDays'],
-          message: `must be at least objectLock.retentionDays (${objectLock.retentionDays}): locked objects cannot be deleted before their lock ends`,
-        });
-      }
-    }
-    if (
-      config.alarmTopicArn !== undefined &&
-      (config.alarmEmail !== undefined || config.alarmEmails.length > 0)
-    ) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['alarmTopicArn'],
-        message:
-          'subscribe the e-mail addresses to your own topic: alarmEmail(s) only apply to the topic the stack creates',
-      });
-    }
-    if (retentionDays !== undefined) {
-      for (const key of ['infrequentAccessAfterDays', 'glacierInstantRetrievalAfterDays'] as const) {
-        const days = transitions[key];
-        if (days !== undefined && days >= retentionDays) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['transitions', key],
-            message: `transition after ${days} days is not before retentionDays (${retentionDays}): objects would expire first`,
-          });
-        }
-      }
-    }
-    // Steady-state lag is about one schedule interval plus the collector's settle time; a
-    // threshold below twice the interval plus the longest settle time would keep the freshness
-    // alarm permanently firing.
-    const settleMinutes = Math.ceil(
-      Math.max(config.settleSeconds, ...config.sources.map((s) => s.settleSeconds ?? 0)) / 60,
-    );
-    const minimum = 2 * config.scheduleMinutes + settleMinutes;
-    if (config.freshnessThresholdMinutes < minimum) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['freshnessThresholdMinutes'],
-        message: `must be at least ${minimum} (2 × scheduleMinutes + the longest settle time in minutes) or the alarm fires during normal operation`,
+          'a schedule per source needs fleet mode (fleet.enabled); otherwise every source runs every scheduleMinutes',
       });
     }
   });
+  const environmentBytes = queryEnvironmentBytes(config);
+  if (environmentBytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['sources'],
+      message: `the query function lists every source in its environment, which may hold ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes; these sources could need ${environmentBytes}: use fewer sources or shorter ids`,
+    });
+  }
+}
+
+/**
+ * Fleet mode: the sources seed the registry through one custom resource (its request must stay
+ * small), the compactor still lists the declared sources in its environment, and the per-source
+ * collector options have fleet equivalents.
+ */
+function fleetProblems(config: ParsedConfig, ctx: RefinementContext): void {
+  if (config.reservedConcurrency !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['reservedConcurrency'],
+      message:
+        "applies to the per-source collectors; in fleet mode set fleet.maxConcurrentRuns (the one collector's reservation)",
+    });
+  }
+  const seedBytes = seedPropertiesBytes(config);
+  if (seedBytes > SEED_PROPERTIES_LIMIT_BYTES) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['sources'],
+      message: `the sources seed the registry through one deployment request, which may carry ${SEED_PROPERTIES_LIMIT_BYTES} bytes; these need ${seedBytes}: declare fewer sources (add the others with npm run sources) or use shorter ids`,
+    });
+  }
+  const keys = new Set(
+    config.sources.flatMap((s) => (s.secretKmsKeyArn === undefined ? [] : [s.secretKmsKeyArn])),
+  );
+  if (keys.size > MAX_FLEET_SECRET_KEYS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['sources'],
+      message: `at most ${MAX_FLEET_SECRET_KEYS} distinct secretKmsKeyArn values in fleet mode (each is a statement of the source-access role); ${keys.size} given`,
+    });
+  }
+  // Without Security Lake (checked above with its targets), the compactor's environment lists the
+  // declared sources too.
+  if (config.compaction.enabled && config.ocsf.securityLake === undefined) {
+    const bytes = compactorEnvironmentBytes(config, undefined);
+    if (bytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sources'],
+        message: `the compactor lists every declared source in its environment, which may hold ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes; these sources could need ${bytes}: use shorter ids, fewer declared sources, or compaction.enabled false (docs/mssp.md)`,
+      });
+    }
+  }
+  const threshold = config.fleet.freshnessThresholdMinutes;
+  if (threshold !== undefined) {
+    const settleMinutes = Math.ceil(
+      Math.max(config.settleSeconds, ...config.sources.map((s) => s.settleSeconds ?? 0)) / 60,
+    );
+    const minimum =
+      2 * Math.max(config.scheduleMinutes, ...config.sources.map((s) => s.scheduleMinutes ?? 0)) +
+      settleMinutes;
+    if (threshold < minimum) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fleet', 'freshnessThresholdMinutes'],
+        message: `must be at least ${minimum} (2 × the longest schedule + the longest settle time in minutes) or the alarm fires during normal operation`,
+      });
+    }
+  }
+}
 
 /** Configuration as written in cdk.json (defaults optional). */
 export type AppConfigInput = z.input<typeof appConfigSchema>;

@@ -4,7 +4,8 @@
  * function (the query function lists every source in SOURCES). The per-source and base counts
  * are checked against the synthesized template by test/infra/limits.test.ts.
  */
-import type { AppConfigInput } from './config.js';
+import type { SeedPayload } from '../functions/seed/payload.js';
+import type { AppConfig, AppConfigInput } from './config.js';
 
 /** CloudFormation accepts 500 resources per stack; the stack stays under 450 for headroom. */
 export const MAX_STACK_RESOURCES = 450;
@@ -18,6 +19,54 @@ export const BASE_RESOURCES = 63;
 export const RESOURCES_PER_SOURCE = 19;
 /** The most sources one stack holds within MAX_STACK_RESOURCES. */
 export const MAX_SOURCES = Math.floor((MAX_STACK_RESOURCES - BASE_RESOURCES) / RESOURCES_PER_SOURCE);
+
+/**
+ * Fleet mode (docs/mssp.md): sources are registry items, not resources, so the stack has the same
+ * resources for 1 source as for MAX_FLEET_SOURCES (FLEET_RESOURCES in the default configuration,
+ * checked by test/infra/fleet.test.ts). The bound is the declared sources' seed request and the
+ * collector fleet one dispatcher starts each minute, not CloudFormation.
+ */
+export const MAX_FLEET_SOURCES = 2000;
+/** Resources of a fleet-mode stack in the default configuration, whatever the number of sources. */
+export const FLEET_RESOURCES = 103;
+/** Distinct `secretKmsKeyArn` values in fleet mode (one statement each on the source-access role). */
+export const MAX_FLEET_SECRET_KEYS = 10;
+
+/**
+ * The seed custom resource's properties at most: an Update request carries them twice (new and
+ * old properties), and CloudFormation invokes the provider asynchronously, whose payload Lambda
+ * limits to 256 KB (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+ */
+export const SEED_PROPERTIES_LIMIT_BYTES = 100_000;
+
+/** The seed payload of `config`'s sources: what they set themselves over the stack's defaults. */
+export function seedPayloadOf(
+  config: Pick<
+    AppConfig,
+    'sources' | 'scheduleMinutes' | 'lookbackDays' | 'settleSeconds' | 'rescanAfterSeconds'
+  >,
+): SeedPayload {
+  return {
+    defaults: {
+      scheduleMinutes: config.scheduleMinutes,
+      lookbackDays: config.lookbackDays,
+      settleSeconds: config.settleSeconds,
+      rescanAfterSeconds: [...config.rescanAfterSeconds],
+    },
+    sources: config.sources.map((s) => ({
+      id: s.id,
+      ...(s.secretArn === undefined ? {} : { secretArn: s.secretArn }),
+      ...(s.scheduleMinutes === undefined ? {} : { scheduleMinutes: s.scheduleMinutes }),
+      ...(s.settleSeconds === undefined ? {} : { settleSeconds: s.settleSeconds }),
+      ...(s.rescanAfterSeconds === undefined ? {} : { rescanAfterSeconds: [...s.rescanAfterSeconds] }),
+    })),
+  };
+}
+
+/** Bytes of the seed payload's JSON (the custom resource's `Payload` property). */
+export function seedPropertiesBytes(config: Parameters<typeof seedPayloadOf>[0]): number {
+  return Buffer.byteLength(JSON.stringify(seedPayloadOf(config)), 'utf8');
+}
 
 /** Lambda's limit on the total size of a function's environment variables (keys and values). */
 export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;

@@ -16,6 +16,12 @@ export const QUERY_SERVICE_NAME = 'mimecast-audit-query';
 /** Powertools service name of the compactor. */
 export const COMPACTOR_SERVICE_NAME = 'mimecast-audit-compactor';
 
+/** Powertools service name of the dispatcher (fleet mode). */
+export const DISPATCHER_SERVICE_NAME = 'mimecast-audit-dispatcher';
+
+/** Powertools service name of the registry seed (fleet mode). */
+export const SEED_SERVICE_NAME = 'mimecast-audit-seed';
+
 /** Key prefix of one source's archive objects (docs/athena.md, "The data in S3"). */
 export function sourcePrefix(dataPrefix: string, sourceId: string): string {
   return `${dataPrefix}/source=${sourceId}`;

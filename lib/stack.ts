@@ -10,6 +10,7 @@ import { AuditAthena } from './constructs/athena.js';
 import { SourceCollector } from './constructs/collector.js';
 import { Compactor } from './constructs/compactor.js';
 import { StackKey } from './constructs/encryption.js';
+import { Fleet } from './constructs/fleet.js';
 import { Lake } from './constructs/lake.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { QueryApi } from './constructs/query-api.js';
@@ -24,7 +25,10 @@ export interface MimecastAuditLakeStackProps extends StackProps {
 export class MimecastAuditLakeStack extends Stack {
   readonly stackKey: StackKey;
   readonly lake: Lake;
+  /** One per source (none in fleet mode). */
   readonly collectors: SourceCollector[];
+  /** Fleet mode: one collector, dispatcher and registry seed for every source. */
+  readonly fleet: Fleet | undefined;
   readonly queryApi: QueryApi;
   readonly athena: AuditAthena;
   readonly compactor: Compactor | undefined;
@@ -44,7 +48,18 @@ export class MimecastAuditLakeStack extends Stack {
     this.stackKey = new StackKey(this, 'Encryption');
     this.lake = new Lake(this, 'Lake', { key: this.stackKey.key, settings: config });
 
-    this.collectors = config.sources.map(
+    // Fleet mode: the sources seed the registry instead of getting constructs of their own.
+    this.fleet = config.fleet.enabled
+      ? new Fleet(this, 'Fleet', {
+          config,
+          stackKey: this.stackKey,
+          archiveBucket: this.lake.archiveBucket,
+          cursorTable: this.lake.cursorTable,
+          logRetention,
+        })
+      : undefined;
+    const perSource = config.fleet.enabled ? [] : config.sources;
+    this.collectors = perSource.map(
       (source) =>
         new SourceCollector(this, `Source-${source.id}`, {
           source,
@@ -84,6 +99,15 @@ export class MimecastAuditLakeStack extends Stack {
         secret: c.secret,
         secretKmsKeyArn: config.sources[i]?.secretKmsKeyArn,
       })),
+      fleet: config.fleet.enabled
+        ? {
+            secretKmsKeyArns: [
+              ...new Set(
+                config.sources.flatMap((s) => (s.secretKmsKeyArn === undefined ? [] : [s.secretKmsKeyArn])),
+              ),
+            ],
+          }
+        : undefined,
       stackKey: this.stackKey,
       archiveBucket: this.lake.archiveBucket,
       cursorTable: this.lake.cursorTable,
@@ -101,7 +125,9 @@ export class MimecastAuditLakeStack extends Stack {
     });
 
     // A day closes once no source can still add to it: the longest settle time plus rescan age.
+    // In fleet mode of the declared sources and the defaults (operator-added sources: docs/mssp.md).
     const closeAfterSeconds = Math.max(
+      ...(config.fleet.enabled ? [config.settleSeconds + Math.max(0, ...config.rescanAfterSeconds)] : []),
       ...config.sources.map(
         (s) =>
           (s.settleSeconds ?? config.settleSeconds) +
@@ -115,6 +141,7 @@ export class MimecastAuditLakeStack extends Stack {
           cursorTable: this.lake.cursorTable,
           dataPrefix: config.dataPrefix,
           sourceIds: config.sources.map((s) => s.id),
+          anySource: config.fleet.enabled,
           closeAfterSeconds,
           settings: config.compaction,
           athena: config.athena,
@@ -139,6 +166,15 @@ export class MimecastAuditLakeStack extends Stack {
         function: c.function,
         deadLetterQueue: c.deadLetterQueue,
       })),
+      fleet: this.fleet
+        ? {
+            collectorFunction: this.fleet.collector,
+            failureQueue: this.fleet.failureQueue,
+            dispatcherFunction: this.fleet.dispatcher,
+            freshnessThresholdMinutes:
+              config.fleet.freshnessThresholdMinutes ?? config.freshnessThresholdMinutes,
+          }
+        : undefined,
       scheduleMinutes: config.scheduleMinutes,
       freshnessThresholdMinutes: config.freshnessThresholdMinutes,
       queryFunction: this.queryApi.function,
@@ -173,6 +209,17 @@ export class MimecastAuditLakeStack extends Stack {
         description:
           'Pass as crawlerConfiguration.roleArn to securitylake create-custom-log-source (docs/security-lake.md)',
         value: this.securityLake.role.roleArn,
+      });
+    }
+    if (this.fleet) {
+      new CfnOutput(this, 'FleetCollectorFunctionName', {
+        description: 'The one collector of fleet mode (a source per invocation: {"sourceId":"<id>"})',
+        value: this.fleet.collector.functionName,
+      });
+      new CfnOutput(this, 'DispatcherFunctionName', { value: this.fleet.dispatcher.functionName });
+      new CfnOutput(this, 'SourceAccessRoleArn', {
+        description: 'Assumed by collector runs with the session tag mimecast-source=<id> (docs/mssp.md)',
+        value: this.fleet.sourceAccessRole.roleArn,
       });
     }
     for (const c of this.collectors) {

@@ -1,7 +1,9 @@
 /**
- * The collector Lambda: an EventBridge schedule invokes it; it runs the sync engine until
- * caught up or out of time and logs one summary line. Thin wiring only: middy + Powertools
- * (logger, metrics, tracer) around `collect`, which tests and `npm start` may call directly.
+ * The collector Lambda: an EventBridge schedule (one source, SOURCE_ID in the environment) or the
+ * dispatcher (fleet mode, SOURCE_REGISTRY=true, payload `{"sourceId":…}`, see fleet.ts) invokes
+ * it; it runs the sync engine until caught up or out of time and logs one summary line. Thin
+ * wiring only: middy + Powertools (logger, metrics, tracer) around `collect`, which tests and
+ * `npm start` may call directly.
  */
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -12,6 +14,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import type { RetryWait } from '#core/mimecast/types.js';
 import { CollectorMetric, METRICS_NAMESPACE, SOURCE_DIMENSION } from '#core/observability.js';
 import { systemClock } from '#core/ports.js';
 import {
@@ -21,6 +24,14 @@ import {
   SyncRunError,
   syncSettings,
 } from '#core/sync/index.js';
+import { type CredentialsFor, createFleetCollector, type FleetCollector, type FleetRun } from './fleet.js';
+import {
+  assertPayloadIsFor,
+  type CollectorMode,
+  collectorModeOf,
+  fleetSourceOf,
+  meteredSourceOf,
+} from './payload.js';
 import { type CollectorRuntime, createCollectorRuntime } from './runtime.js';
 import { BufferedMetrics, powertoolsLogger, powertoolsMetrics } from './telemetry.js';
 
@@ -32,7 +43,10 @@ const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
 metrics.clearDefaultDimensions();
 const tracer = new Tracer({ serviceName });
 const syncLog = powertoolsLogger(logger);
-/** The source every metric of this container is about (known once the environment is read). */
+/**
+ * The source the current invocation's metrics are about: one source's container sets it once its
+ * environment is read, a fleet container at the start of every invocation (from the payload).
+ */
 let sourceId = process.env.SOURCE_ID || 'default';
 const syncMetrics = powertoolsMetrics(metrics, () => ({ [SOURCE_DIMENSION]: sourceId }));
 
@@ -48,22 +62,105 @@ const RETRIED_FAILURE_METRICS: ReadonlySet<CollectorMetricName> = new Set([
   CollectorMetric.LagSeconds,
 ]);
 
-let runtime: CollectorRuntime | undefined;
+/** An invocation that did not run: its source is disabled in the registry (a clean stop). */
+export interface SkippedRun {
+  skipped: 'disabled';
+  sourceId: string;
+}
 
-/** The container's runtime, built on first use (an invalid environment is reported on every invocation). */
-function getRuntime(): CollectorRuntime {
-  if (runtime) return runtime;
-  const created = createCollectorRuntime(process.env, {
-    instrument: (client) => tracer.captureAWSv3Client(client),
-    onWait: (wait) => {
+/** What an invocation returns. */
+export type CollectorResult = RunSummary | SkippedRun;
+
+/** Dependencies a test (or a local run) may replace. */
+export interface CollectorOptions {
+  /** Fleet mode: the credentials of a source's runs (default: the source-access role with its session tag). */
+  credentialsFor?: CredentialsFor;
+}
+
+/** The source of this invocation's metrics (also their default dimension). */
+function meterAs(id: string): void {
+  sourceId = id;
+  metrics.setDefaultDimensions({ [SOURCE_DIMENSION]: sourceId });
+}
+
+/** Counts a run failure that happened before the engine started, logs it and returns the error to throw. */
+function refused(message: string, err: unknown): unknown {
+  syncMetrics.count(CollectorMetric.RunFailures, 1);
+  logger.error(message, { error: err instanceof Error ? err.message : 'invalid configuration' });
+  return err;
+}
+
+/**
+ * A collector with its own container state (the runtime or the fleet's runtimes, built on first
+ * use; an invalid environment is reported on every invocation).
+ */
+export function createCollector(
+  options: CollectorOptions = {},
+): (event: unknown, context: Context) => Promise<CollectorResult> {
+  let mode: CollectorMode | undefined;
+  let runtime: CollectorRuntime | undefined;
+  let fleet: FleetCollector | undefined;
+  const hooks = {
+    instrument: <T>(client: T): T => tracer.captureAWSv3Client(client),
+    onWait: (wait: RetryWait) => {
       if (wait.kind === 'rate_limited') syncMetrics.count(CollectorMetric.ThrottledWaits, 1);
       logger.info('Waiting before retrying Mimecast', { ...wait });
     },
-  });
-  sourceId = created.config.SOURCE_ID;
-  metrics.setDefaultDimensions({ [SOURCE_DIMENSION]: sourceId });
-  runtime = created;
-  return created;
+  };
+
+  /** One source: the container's runtime; the payload may only name this source. */
+  function singleSourceRuntime(event: unknown): CollectorRuntime {
+    if (runtime === undefined) {
+      try {
+        runtime = createCollectorRuntime(process.env, hooks);
+      } catch (err: unknown) {
+        meterAs(process.env.SOURCE_ID || 'default');
+        throw refused('Collector configuration is invalid', err);
+      }
+      meterAs(runtime.config.SOURCE_ID);
+    }
+    try {
+      assertPayloadIsFor(event, runtime.config.SOURCE_ID);
+    } catch (err: unknown) {
+      throw refused('Collector payload names another source', err);
+    }
+    return runtime;
+  }
+
+  /** Fleet: the runtime of the source the payload names, or a skip when it is disabled. */
+  async function fleetRuntime(event: unknown): Promise<CollectorRuntime | SkippedRun> {
+    meterAs(meteredSourceOf(event));
+    logger.removeKeys(['sourceId']);
+    try {
+      fleet ??= createFleetCollector(process.env, { ...hooks, credentialsFor: options.credentialsFor });
+    } catch (err: unknown) {
+      throw refused('Collector configuration is invalid', err);
+    }
+    let id: string;
+    try {
+      id = fleetSourceOf(event);
+    } catch (err: unknown) {
+      throw refused('Collector payload is invalid', err);
+    }
+    // Every line of this invocation names its source (the middleware resets the keys after it).
+    logger.appendKeys({ sourceId: id });
+    let prepared: FleetRun;
+    try {
+      prepared = await fleet.prepare(id);
+    } catch (err: unknown) {
+      throw refused('Collector could not configure the source', err);
+    }
+    if (prepared.kind === 'ready') return prepared.runtime;
+    logger.info('Collector run skipped: the source is disabled in the registry');
+    return { skipped: 'disabled', sourceId: id };
+  }
+
+  return async function collect(event: unknown, context: Context): Promise<CollectorResult> {
+    mode ??= collectorModeOf(process.env);
+    const prepared = mode === 'fleet' ? await fleetRuntime(event) : singleSourceRuntime(event);
+    if ('skipped' in prepared) return prepared;
+    return run(prepared, context);
+  };
 }
 
 /** The time budget of this invocation. */
@@ -82,23 +179,11 @@ function isCredentialFailure(err: unknown): err is SyncRunError {
 }
 
 /**
- * One collector invocation: runs the sync engine and returns its summary. If Mimecast rejects
- * the cached credentials and the secret has changed since it was read, runs once more with the
- * new secret. Throws when the run fails (the invocation then counts as an error).
+ * One run of the sync engine; returns its summary. If Mimecast rejects the cached credentials
+ * and the secret has changed since it was read, runs once more with the new secret. Throws when
+ * the run fails (the invocation then counts as an error).
  */
-export async function collect(_event: unknown, context: Context): Promise<RunSummary> {
-  let rt: CollectorRuntime;
-  try {
-    rt = getRuntime();
-  } catch (err: unknown) {
-    const message = err instanceof Error ? err.message : 'invalid configuration';
-    sourceId = process.env.SOURCE_ID || 'default';
-    metrics.setDefaultDimensions({ [SOURCE_DIMENSION]: sourceId });
-    syncMetrics.count(CollectorMetric.RunFailures, 1);
-    logger.error('Collector configuration is invalid', { error: message });
-    throw err;
-  }
-
+async function run(rt: CollectorRuntime, context: Context): Promise<RunSummary> {
   const settings = syncSettings(rt.config);
   const budget = budgetOf(context);
   const attempt = (sink: typeof syncMetrics) =>
@@ -169,8 +254,19 @@ function logFailure(err: unknown): unknown {
   return err;
 }
 
-/** The Lambda entry point (EventBridge scheduled event; the payload is ignored). */
-export const handler = middy(collect)
-  .use(captureLambdaHandler(tracer))
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics));
+/** One collector invocation (the container's collector). */
+export const collect = createCollector();
+
+/** Wraps a collector in the Lambda middlewares (tracing, logger context, metrics flush). */
+export function collectorHandler(collector: (event: unknown, context: Context) => Promise<CollectorResult>) {
+  return middy(collector)
+    .use(captureLambdaHandler(tracer))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics));
+}
+
+/**
+ * The Lambda entry point: an EventBridge scheduled event (one source; the payload is ignored
+ * unless it names another source) or `{"sourceId":…}` from the dispatcher (fleet mode).
+ */
+export const handler = collectorHandler(collect);

@@ -6,10 +6,10 @@
  * `npm start` or a test.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { S3ObjectStore } from '#core/archive/s3-object-store.js';
-import { awsClientConfig, worstCaseCallMs } from '#core/aws-clients.js';
+import { type AwsClientSettings, awsClientConfig, worstCaseCallMs } from '#core/aws-clients.js';
 import { type CollectorConfig, collectorEnvSchema, parseEnvironment } from '#core/config/env.js';
 import { DynamoCursorStore } from '#core/cursor/dynamo-cursor-store.js';
 import { createMimecastClient } from '#core/mimecast/index.js';
@@ -26,12 +26,27 @@ export interface CollectorRuntime {
   session: MimecastSession;
 }
 
+/** A runtime that owns its AWS clients (a fleet container evicts the runtimes of idle sources). */
+export interface OwnedCollectorRuntime extends CollectorRuntime {
+  /** Closes its AWS clients' connections; the runtime is unusable afterwards. */
+  destroy(): void;
+}
+
 /** Hooks into the runtime's AWS clients and Mimecast client (tracing, metrics). */
 export interface RuntimeHooks {
   /** Wraps each AWS SDK client once (e.g. Tracer.captureAWSv3Client). */
   instrument?: <T>(client: T) => T;
   /** Called before every Mimecast retry wait. */
   onWait?: (wait: RetryWait) => void;
+}
+
+/** AWS credentials (or a function that resolves them), as the SDK clients take them. */
+export type AwsCredentials = NonNullable<S3ClientConfig['credentials']>;
+
+/** What buildCollectorRuntime takes besides the hooks. */
+export interface RuntimeOptions extends RuntimeHooks {
+  /** The credentials of the S3, DynamoDB and Secrets Manager clients; default the SDK's default chain. */
+  credentials?: AwsCredentials;
 }
 
 /**
@@ -44,7 +59,7 @@ const HUNG_CALLS_PER_FAILURE = 3;
  * Throws unless hung AWS calls end within SAFETY_MARGIN_MS, the time the engine keeps free at the
  * end of an invocation: otherwise a hang near the end would again be ended by Lambda's timeout.
  */
-function assertAwsTimeoutsFit(config: CollectorConfig): void {
+export function assertAwsTimeoutsFit(config: AwsClientSettings & { SAFETY_MARGIN_MS: number }): void {
   const worstMs = HUNG_CALLS_PER_FAILURE * worstCaseCallMs(config);
   if (worstMs > config.SAFETY_MARGIN_MS) {
     throw new Error(
@@ -60,18 +75,30 @@ export function createCollectorRuntime(
 ): CollectorRuntime {
   const config = parseEnvironment(collectorEnvSchema, env);
   assertAwsTimeoutsFit(config);
-  const instrument = hooks.instrument ?? (<T>(client: T) => client);
+  return buildCollectorRuntime(config, hooks);
+}
+
+/** Builds the runtime of a validated configuration (its clients, stores and Mimecast session). */
+export function buildCollectorRuntime(
+  config: CollectorConfig,
+  options: RuntimeOptions = {},
+): OwnedCollectorRuntime {
+  const instrument = options.instrument ?? (<T>(client: T) => client);
   // One config object per client: each builds its own HTTP handler from it.
-  const s3 = instrument(new S3Client(awsClientConfig(config)));
-  const dynamodb = instrument(new DynamoDBClient(awsClientConfig(config)));
-  const secrets = instrument(new SecretsManagerClient(awsClientConfig(config)));
+  const clientConfig = () =>
+    options.credentials === undefined
+      ? awsClientConfig(config)
+      : { ...awsClientConfig(config), credentials: options.credentials };
+  const s3 = instrument(new S3Client(clientConfig()));
+  const dynamodb = instrument(new DynamoDBClient(clientConfig()));
+  const secrets = instrument(new SecretsManagerClient(clientConfig()));
   const session = new MimecastSession(
     () => readSecretText(secrets, config.MIMECAST_SECRET_ID),
     (secret) =>
       createMimecastClient(secret, {
         requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
         pageSize: config.PAGE_SIZE,
-        onWait: hooks.onWait,
+        onWait: options.onWait,
       }),
   );
   return {
@@ -79,5 +106,10 @@ export function createCollectorRuntime(
     objects: new S3ObjectStore(s3, config.BUCKET_NAME),
     cursor: new DynamoCursorStore(dynamodb, config.CURSOR_TABLE_NAME),
     session,
+    destroy: () => {
+      s3.destroy();
+      dynamodb.destroy();
+      secrets.destroy();
+    },
   };
 }

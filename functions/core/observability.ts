@@ -84,3 +84,16 @@ export const CompactorMetric = {
 
 /** A compactor metric name. */
 export type CompactorMetricName = (typeof CompactorMetric)[keyof typeof CompactorMetric];
+
+/** Dispatcher metrics (fleet mode): SourcesDue and SourcesDispatched per run, DispatchFailures with the `Source` dimension. */
+export const DispatcherMetric = {
+  /** Enabled sources whose slot had started and that were not dispatched in it yet. Count. */
+  SourcesDue: 'SourcesDue',
+  /** Sources whose collector run this dispatcher started (recorded, then invoked). Count. */
+  SourcesDispatched: 'SourcesDispatched',
+  /** Due sources whose dispatch failed (recording it or invoking the collector). Count, per source. */
+  DispatchFailures: 'DispatchFailures',
+} as const;
+
+/** A dispatcher metric name. */
+export type DispatcherMetricName = (typeof DispatcherMetric)[keyof typeof DispatcherMetric];

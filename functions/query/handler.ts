@@ -2,7 +2,8 @@
  * The query API's Lambda handler (API Gateway HTTP API, payload format 2.0): middy with the
  * Powertools logger, metrics and tracer around the core in `lib/app.ts`. The environment is
  * validated once, on the first invocation, and the core (with its AWS clients) is kept for the
- * life of the container.
+ * life of the container. SOURCE_REGISTRY=true selects fleet mode (sources from the registry,
+ * fleet-query-env.ts); otherwise the sources are those of the environment (env.ts).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -14,8 +15,9 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { ArchiveQueryEngine } from '#core/archive-query/engine.js';
 import { parseEnvironment, queryEnvSchema } from '#core/config/env.js';
+import { fleetQueryEnvSchema, isFleetQueryEnvironment } from '#core/config/fleet-query-env.js';
 import { METRICS_NAMESPACE, QueryMetric } from '#core/observability.js';
-import { buildQueryApp } from './dependencies.js';
+import { buildFleetQueryApp, buildQueryApp, type QueryRuntimeOptions } from './dependencies.js';
 import type { QueryApp, QueryTelemetry } from './lib/app.js';
 import { type HttpResponse, problemResponse } from './lib/http.js';
 import { ProblemType } from './lib/problem.js';
@@ -51,11 +53,15 @@ export function createQueryHandler(options: QueryHandlerOptions = {}) {
 
   /** The core, built on first use; an invalid environment throws (and is retried next time). */
   const currentApp = (): QueryApp => {
-    app ??= buildQueryApp(parseEnvironment(queryEnvSchema, process.env), {
+    if (app !== undefined) return app;
+    const runtime: QueryRuntimeOptions = {
       telemetry,
       instrument: (client) => tracer.captureAWSv3Client(client),
       archiveEngine: options.archiveEngine,
-    });
+    };
+    app = isFleetQueryEnvironment(process.env)
+      ? buildFleetQueryApp(parseEnvironment(fleetQueryEnvSchema, process.env), runtime)
+      : buildQueryApp(parseEnvironment(queryEnvSchema, process.env), runtime);
     return app;
   };
 

@@ -41,7 +41,13 @@ export interface CompactorProps {
   archiveBucket: s3.IBucket;
   cursorTable: dynamodb.ITable;
   dataPrefix: string;
+  /** The sources it compacts (COMPACTION_SOURCE_IDS). */
   sourceIds: readonly string[];
+  /**
+   * Fleet mode: the cursor and lease items it may touch are named by pattern (`source#*`,
+   * `compactor#*`) instead of one key per source, so its policy does not grow with the sources.
+   */
+  anySource?: boolean | undefined;
   /** Settle time plus the largest rescan age of any source, in seconds. */
   closeAfterSeconds: number;
   settings: AppConfig['compaction'];
@@ -187,14 +193,17 @@ export class Compactor extends Construct {
         sid: 'ReadCursorsTakeCompactorLeases',
         actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
         resources: [cursorTable.tableArn],
-        conditions: {
-          'ForAllValues:StringEquals': {
-            'dynamodb:LeadingKeys': [
-              ...props.sourceIds.flatMap((id) => [cursorKey(id), compactorKey(id)]),
-              compactorKey(VIEW_LEASE),
-            ],
-          },
-        },
+        conditions: props.anySource
+          ? // `compactor#*` covers the view lease (`compactor#~view`) too.
+            { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [cursorKey('*'), compactorKey('*')] } }
+          : {
+              'ForAllValues:StringEquals': {
+                'dynamodb:LeadingKeys': [
+                  ...props.sourceIds.flatMap((id) => [cursorKey(id), compactorKey(id)]),
+                  compactorKey(VIEW_LEASE),
+                ],
+              },
+            },
       }),
     );
     const stack = Stack.of(this);

@@ -16,18 +16,32 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { MimecastErrorKind } from '#core/mimecast/errors.js';
 import {
   CollectorMetric,
   CompactorMetric,
+  DispatcherMetric,
+  KIND_DIMENSION,
   METRICS_NAMESPACE,
   SOURCE_DIMENSION,
 } from '#core/observability.js';
+import type { Phase } from '#core/sync/run-context.js';
 
 /** What monitoring needs to know about one source's collector. */
 export interface MonitoredSource {
   sourceId: string;
   function: lambda.IFunction;
   deadLetterQueue: sqs.IQueue;
+}
+
+/** What monitoring needs to know about the fleet (fleet mode: one collector for every source). */
+export interface MonitoredFleet {
+  collectorFunction: lambda.IFunction;
+  /** The collector's on-failure destination. */
+  failureQueue: sqs.IQueue;
+  dispatcherFunction: lambda.IFunction;
+  /** Threshold of the fleet freshness alarm (minutes). */
+  freshnessThresholdMinutes: number;
 }
 
 /** Props of the Monitoring construct. */
@@ -38,7 +52,10 @@ export interface MonitoringProps {
   alarmEmails: readonly string[];
   /** An existing topic to notify instead of creating one. */
   alarmTopicArn?: string | undefined;
+  /** The per-source collectors (none in fleet mode). */
   sources: MonitoredSource[];
+  /** Fleet mode: alarms and dashboard over all sources at once instead of per source. */
+  fleet?: MonitoredFleet | undefined;
   scheduleMinutes: number;
   freshnessThresholdMinutes: number;
   notConfiguredAlarmHours: number;
@@ -80,6 +97,88 @@ export const STACK_ALARM_KINDS = ['not-configured', 'query-api-errors', 'query-a
 
 /** Stack-wide alarms of the compactor (when compaction is on). */
 export const COMPACTOR_ALARM_KINDS = ['compactor-errors', 'compaction-failures', 'compaction-lag'] as const;
+
+/**
+ * Alarms of fleet mode, created once however many sources there are. Most are Metrics Insights
+ * alarms grouped by `Source`: every source is a contributor of its own, and the notification
+ * names the ones in alarm.
+ */
+export const FLEET_ALARM_KINDS = [
+  'fleet-freshness',
+  'fleet-collector-errors',
+  'fleet-credentials',
+  'fleet-throttling',
+  'fleet-gap',
+  'fleet-unreadable',
+  'fleet-rescans-skipped',
+  'fleet-malformed-events',
+  'fleet-conflicting-copies',
+  'fleet-dispatch-failures',
+  'fleet-failed-invocations',
+  'dispatcher-errors',
+  'dispatcher-stopped',
+] as const;
+
+/** The `Kind` of a failed run, as the collector's engine reports it (RunFailuresByKind). */
+type FailureKind = MimecastErrorKind | Exclude<Phase, 'fetch'> | 'internal';
+/** Failures only a human fixes by changing the credentials or the secret: the credentials alarm. */
+type CredentialKind = Extract<
+  FailureKind,
+  'authentication' | 'binding_expired' | 'credentials' | 'configuration'
+>;
+const CREDENTIAL_KINDS: Record<CredentialKind, true> = {
+  authentication: true,
+  binding_expired: true,
+  credentials: true,
+  configuration: true,
+};
+/**
+ * Every other kind. A Record over the type, so a new error kind is a compile error here until it
+ * is sorted into one list or the other. Metrics Insights filters only with `=`, `!=` and `AND`
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-querylanguage.html),
+ * so each alarm excludes the other list.
+ */
+const OTHER_FAILURE_KINDS: Record<Exclude<FailureKind, CredentialKind>, true> = {
+  rate_limited: true,
+  retryable: true,
+  fatal: true,
+  cursor: true,
+  storage: true,
+  internal: true,
+};
+
+/**
+ * Sources a fleet alarm evaluates at most: the worst ones by the alarm's own statistic. A
+ * multi-time-series alarm needs GROUP BY and ORDER BY, names at most 100 contributors in ALARM
+ * and reports PARTIAL_DATA above 500 time series
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Create_Metrics_Insights_Alarm.html),
+ * so the query returns the top 100 and stays complete for any number of sources.
+ */
+export const FLEET_ALARM_CONTRIBUTORS = 100;
+
+/** Sources a fleet dashboard widget draws (the top ones by the widget's statistic). */
+export const FLEET_WIDGET_SOURCES = 20;
+
+/**
+ * A Metrics Insights query over every source: `stat(metric)` per `Source`, worst first. `kinds`:
+ * the `Kind` values to leave out (RunFailuresByKind only, whose dimensions are Kind and Source).
+ */
+export function fleetQuery(
+  stat: 'MAX' | 'SUM',
+  metric: string,
+  limit: number,
+  excludeKinds?: readonly string[],
+): string {
+  const schema =
+    excludeKinds === undefined
+      ? `SCHEMA("${METRICS_NAMESPACE}", ${SOURCE_DIMENSION})`
+      : `SCHEMA("${METRICS_NAMESPACE}", ${KIND_DIMENSION}, ${SOURCE_DIMENSION})`;
+  const where =
+    excludeKinds === undefined || excludeKinds.length === 0
+      ? ''
+      : ` WHERE ${excludeKinds.map((k) => `${KIND_DIMENSION} != '${k}'`).join(' AND ')}`;
+  return `SELECT ${stat}(${metric}) FROM ${schema}${where} GROUP BY ${SOURCE_DIMENSION} ORDER BY ${stat}() DESC LIMIT ${limit}`;
+}
 
 /** Closed days without a Parquet copy that make the lag alarm fire (a day's compaction takes seconds). */
 export const COMPACTION_LAG_DAYS = 3;
@@ -283,6 +382,8 @@ export class Monitoring extends Construct {
       );
     }
 
+    if (props.fleet) addFleetAlarms(alarm, props.fleet, period);
+
     // One alarm for every source: a Metrics Insights query grouped by source, so each source is a
     // contributor of its own and the notification names it
     // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Create_Metrics_Insights_Alarm.html).
@@ -300,7 +401,10 @@ export class Monitoring extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       },
       new cloudwatch.MathExpression({
-        expression: `SELECT MAX(${CollectorMetric.NotConfiguredSeconds}) FROM SCHEMA("${METRICS_NAMESPACE}", ${SOURCE_DIMENSION}) GROUP BY ${SOURCE_DIMENSION}`,
+        // Fleet mode: worst first and at most the contributors an alarm names, for any number of sources.
+        expression: props.fleet
+          ? fleetQuery('MAX', CollectorMetric.NotConfiguredSeconds, FLEET_ALARM_CONTRIBUTORS)
+          : `SELECT MAX(${CollectorMetric.NotConfiguredSeconds}) FROM SCHEMA("${METRICS_NAMESPACE}", ${SOURCE_DIMENSION}) GROUP BY ${SOURCE_DIMENSION}`,
         usingMetrics: {},
         label: 'Seconds without credentials',
         period: notConfiguredPeriod,
@@ -329,7 +433,9 @@ export class Monitoring extends Construct {
       );
       const perSource = (metric: string, stat: 'SUM' | 'MAX', label: string) =>
         new cloudwatch.MathExpression({
-          expression: `SELECT ${stat}(${metric}) FROM SCHEMA("${METRICS_NAMESPACE}", ${SOURCE_DIMENSION}) GROUP BY ${SOURCE_DIMENSION}`,
+          expression: props.fleet
+            ? fleetQuery(stat, metric, FLEET_ALARM_CONTRIBUTORS)
+            : `SELECT ${stat}(${metric}) FROM SCHEMA("${METRICS_NAMESPACE}", ${SOURCE_DIMENSION}) GROUP BY ${SOURCE_DIMENSION}`,
           usingMetrics: {},
           label,
           period: compactorPeriod,
@@ -357,7 +463,9 @@ export class Monitoring extends Construct {
       );
     }
 
-    this.dashboard = this.buildDashboard(stackName, props, period);
+    this.dashboard = props.fleet
+      ? this.buildFleetDashboard(stackName, props, props.fleet, period)
+      : this.buildDashboard(stackName, props, period);
   }
 
   /**
@@ -398,6 +506,124 @@ export class Monitoring extends Construct {
     );
     for (const email of props.alarmEmails) topic.addSubscription(new subscriptions.EmailSubscription(email));
     return topic;
+  }
+
+  /**
+   * Fleet mode: Metrics Insights widgets over every source (the worst FLEET_WIDGET_SOURCES of each
+   * figure, named by source), the dispatcher and the one collector function, then the query API.
+   */
+  private buildFleetDashboard(
+    stackName: string,
+    props: MonitoringProps,
+    fleet: MonitoredFleet,
+    period: Duration,
+  ): cloudwatch.Dashboard {
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: stackName,
+      defaultInterval: Duration.days(1),
+    });
+    const top = (stat: 'MAX' | 'SUM', metric: string) =>
+      new cloudwatch.MathExpression({
+        expression: fleetQuery(stat, metric, FLEET_WIDGET_SOURCES),
+        usingMetrics: {},
+        period,
+      });
+    const total = (metric: string, label: string) =>
+      new cloudwatch.MathExpression({
+        expression: `SELECT SUM(${metric}) FROM SCHEMA("${METRICS_NAMESPACE}", ${SOURCE_DIMENSION})`,
+        usingMetrics: {},
+        label,
+        period,
+      });
+    const dispatcherTotal = (metric: string, label: string) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: metric,
+        statistic: 'Sum',
+        period,
+        label,
+      });
+
+    dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown: `# ${stackName} (fleet mode)\nEvery source at once: each graph shows the ${FLEET_WIDGET_SOURCES} sources worst (or busiest) by its figure, named by source. Alarms go to the SNS topic of this stack; the notification names the sources in alarm.`,
+        width: 24,
+        height: 2,
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: `Lag (seconds behind now), worst ${FLEET_WIDGET_SOURCES} sources`,
+        left: [top('MAX', CollectorMetric.LagSeconds)],
+        leftAnnotations: [{ value: fleet.freshnessThresholdMinutes * 60, label: 'freshness alarm' }],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: `Failed runs, top ${FLEET_WIDGET_SOURCES} sources`,
+        left: [top('SUM', CollectorMetric.RunFailures)],
+        width: 12,
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: `Events written, top ${FLEET_WIDGET_SOURCES} sources`,
+        left: [top('SUM', CollectorMetric.EventsWritten)],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Events written, all sources',
+        left: [total(CollectorMetric.EventsWritten, 'events written')],
+        width: 12,
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: `Runs stopped by Mimecast throttling, top ${FLEET_WIDGET_SOURCES} sources`,
+        left: [top('SUM', CollectorMetric.ThrottledStops)],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Dispatcher (sources due / dispatched; failures right)',
+        left: [
+          dispatcherTotal(DispatcherMetric.SourcesDue, 'due'),
+          dispatcherTotal(DispatcherMetric.SourcesDispatched, 'dispatched'),
+        ],
+        right: [total(DispatcherMetric.DispatchFailures, 'dispatch failures')],
+        width: 12,
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Collector function (invocations / errors / throttles)',
+        left: [
+          fleet.collectorFunction.metricInvocations({ period, statistic: 'Sum', label: 'invocations' }),
+          fleet.collectorFunction.metricErrors({ period, statistic: 'Sum', label: 'errors' }),
+          fleet.collectorFunction.metricThrottles({ period, statistic: 'Sum', label: 'throttles' }),
+        ],
+        right: [
+          fleet.failureQueue.metric('NumberOfMessagesSent', {
+            period,
+            statistic: 'Sum',
+            label: 'failed or expired invocations',
+          }),
+        ],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Collector runs at once (the reservation is fleet.maxConcurrentRuns)',
+        left: [
+          fleet.collectorFunction.metric('ConcurrentExecutions', {
+            period,
+            statistic: 'Maximum',
+            label: 'concurrent runs',
+          }),
+        ],
+        width: 12,
+      }),
+    );
+    this.addApiWidgets(dashboard, props);
+    this.addAlarmWidgets(dashboard);
+    return dashboard;
   }
 
   private buildDashboard(stackName: string, props: MonitoringProps, period: Duration): cloudwatch.Dashboard {
@@ -473,6 +699,12 @@ export class Monitoring extends Construct {
         width: 12,
       }),
     );
+    this.addApiWidgets(dashboard, props);
+    this.addAlarmWidgets(dashboard);
+    return dashboard;
+  }
+
+  private addApiWidgets(dashboard: cloudwatch.Dashboard, props: MonitoringProps): void {
     const apiPeriod = Duration.minutes(5);
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
@@ -494,6 +726,9 @@ export class Monitoring extends Construct {
         width: 12,
       }),
     );
+  }
+
+  private addAlarmWidgets(dashboard: cloudwatch.Dashboard): void {
     // CloudWatch refuses an alarm-status widget with more than 100 alarms: one widget per 100.
     for (let i = 0; i < this.alarms.length; i += ALARMS_PER_STATUS_WIDGET) {
       const part = this.alarms.slice(i, i + ALARMS_PER_STATUS_WIDGET);
@@ -506,6 +741,178 @@ export class Monitoring extends Construct {
         }),
       );
     }
-    return dashboard;
   }
+}
+
+/** Creates one alarm notifying the topic (the Monitoring constructor's `alarm`). */
+type AlarmFactory = (
+  idSuffix: string,
+  name: string,
+  description: string,
+  options: Omit<cloudwatch.CreateAlarmOptions, 'alarmName' | 'alarmDescription'>,
+  metric: cloudwatch.IMetric,
+) => cloudwatch.Alarm;
+
+/**
+ * Fleet mode's alarms: the per-source alarms' conditions, each as one Metrics Insights alarm over
+ * every source (so they cost the same for 1 source as for 2 000, and a source added to the
+ * registry is watched as soon as it reports), plus the dispatcher and the collector's
+ * invocations. A source that stops reporting drops out of a grouped alarm (its contributor
+ * returns to OK), so a stopped dispatcher or failing invocations have alarms of their own.
+ */
+function addFleetAlarms(alarm: AlarmFactory, fleet: MonitoredFleet, period: Duration): void {
+  const query = (stat: 'MAX' | 'SUM', metric: string, label: string, excludeKinds?: readonly string[]) =>
+    new cloudwatch.MathExpression({
+      expression: fleetQuery(stat, metric, FLEET_ALARM_CONTRIBUTORS, excludeKinds),
+      usingMetrics: {},
+      label,
+      period,
+    });
+  const once = {
+    evaluationPeriods: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  } as const;
+  const anyAtAll = {
+    ...once,
+    threshold: 0,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+  } as const;
+  const names = 'The notification names the sources in alarm';
+
+  alarm(
+    'FleetFreshness',
+    'fleet-freshness',
+    `A source's archive is more than ${fleet.freshnessThresholdMinutes} minutes behind in 3 periods in a row. ${names} (the ${FLEET_ALARM_CONTRIBUTORS} worst are watched). Expected during a source's first backfill; otherwise check the other fleet alarms and the collector's logs (field sourceId). Sources not configured yet report no lag (see the not-configured alarm); a source that stops reporting altogether drops out of this alarm, which is why the dispatcher and the collector's invocations have alarms of their own. Clears when the sources have caught up.`,
+    {
+      threshold: fleet.freshnessThresholdMinutes * 60,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    },
+    query('MAX', CollectorMetric.LagSeconds, 'Lag (seconds)'),
+  );
+  alarm(
+    'FleetCollectorErrors',
+    'fleet-collector-errors',
+    `Runs of a source failed in ${COLLECTOR_ERROR_DATAPOINTS} of the last ${COLLECTOR_ERROR_PERIODS} periods (credential failures alarm apart, at once). ${names}. See lastError in GET /v1/status and the collector's logs; every run retries the pending window. Clears when its runs succeed again.`,
+    {
+      threshold: 1,
+      evaluationPeriods: COLLECTOR_ERROR_PERIODS,
+      datapointsToAlarm: COLLECTOR_ERROR_DATAPOINTS,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    },
+    query(
+      'SUM',
+      CollectorMetric.RunFailuresByKind,
+      'Failed runs (not credentials)',
+      Object.keys(CREDENTIAL_KINDS),
+    ),
+  );
+  alarm(
+    'FleetCredentials',
+    'fleet-credentials',
+    `A source's credentials do not work: Mimecast rejected them (401/403), the API 1.0 binding expired (418), or its secret cannot be read or is malformed (also when the secret lacks the mimecast-source tag the run's access depends on). ${names}. Fix the credentials or the secret's tag; the next run uses them. Clears after a period without such failures.`,
+    { threshold: 1, ...once },
+    query('SUM', CollectorMetric.RunFailuresByKind, 'Credential failures', Object.keys(OTHER_FAILURE_KINDS)),
+  );
+  alarm(
+    'FleetThrottling',
+    'fleet-throttling',
+    `Runs of a source keep ending early because Mimecast throttles (429), for ${THROTTLING_PERIODS} periods in a row. ${names}. Check other consumers of the same Mimecast API application, or lengthen the source's scheduleMinutes (npm run sources). Clears after a period without such a stop.`,
+    {
+      threshold: 1,
+      evaluationPeriods: THROTTLING_PERIODS,
+      datapointsToAlarm: THROTTLING_PERIODS,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    },
+    query('SUM', CollectorMetric.ThrottledStops, 'Runs stopped by throttling'),
+  );
+  alarm(
+    'FleetGap',
+    'fleet-gap',
+    `A source skipped history that fell out of Mimecast's 60 days (its collector was not running long enough). ${names}. The range is recorded on its cursor (GET /v1/status); it cannot be collected any more. Clears in the next period.`,
+    anyAtAll,
+    query('SUM', CollectorMetric.GapSeconds, 'Seconds lost'),
+  );
+  alarm(
+    'FleetUnreadable',
+    'fleet-unreadable',
+    `A source has seconds of history Mimecast would not page through however narrowly they were searched (recorded as unreadable). ${names}. GET /v1/status lists the ranges; the runbook says what to do. Clears in the next period.`,
+    anyAtAll,
+    query('SUM', CollectorMetric.UnreadableSeconds, 'Unreadable seconds'),
+  );
+  alarm(
+    'FleetRescansSkipped',
+    'fleet-rescans-skipped',
+    `A source's due rescan for late events could not be made (the window fell out of Mimecast's history, or was unreadable). ${names}. GET /v1/status lists the skipped rescans. Clears in the next period.`,
+    anyAtAll,
+    query('SUM', CollectorMetric.RescansSkipped, 'Rescans skipped'),
+  );
+  alarm(
+    'FleetMalformedEvents',
+    'fleet-malformed-events',
+    `Warning: a source received events without an id or a parseable eventTime; they were quarantined under the "-malformed" prefix, not archived. ${names}. Inspect them; report to Mimecast if it persists. Clears in the next period.`,
+    anyAtAll,
+    query('SUM', CollectorMetric.MalformedEvents, 'Malformed events'),
+  );
+  alarm(
+    'FleetConflictingCopies',
+    'fleet-conflicting-copies',
+    `Warning: a source received a second copy of an archived event id with different content (the first copy stays the record; the other is quarantined under the "-malformed" prefix). ${names}. Report to Mimecast if it persists. Clears in the next period.`,
+    anyAtAll,
+    query('SUM', CollectorMetric.ConflictingCopies, 'Conflicting copies'),
+  );
+  alarm(
+    'FleetDispatchFailures',
+    'fleet-dispatch-failures',
+    `The dispatcher could not start a source's run (recording the dispatch or invoking the collector failed) in ${COLLECTOR_ERROR_DATAPOINTS} of the last ${COLLECTOR_ERROR_PERIODS} periods. ${names}. See the dispatcher's log lines "Dispatch run summary" and the failure per source; the source runs again in its next slot. Clears when its dispatches succeed.`,
+    {
+      threshold: 1,
+      evaluationPeriods: COLLECTOR_ERROR_PERIODS,
+      datapointsToAlarm: COLLECTOR_ERROR_DATAPOINTS,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    },
+    query('SUM', DispatcherMetric.DispatchFailures, 'Failed dispatches'),
+  );
+  alarm(
+    'FleetFailedInvocations',
+    'fleet-failed-invocations',
+    "Collector invocations failed in Lambda (the function crashed, timed out, or could not start: its source's role could not be assumed) or waited in Lambda's queue longer than their maximum age (more runs at once than fleet.maxConcurrentRuns allows). Each one's record, with the source id in its request payload, is in the fleet's failure queue. Clears in the next period without new messages; purge the queue after fixing the cause.",
+    { threshold: 1, ...once },
+    // New messages, not depth: depth stays up until someone purges the queue.
+    fleet.failureQueue.metric('NumberOfMessagesSent', { period, statistic: 'Sum' }),
+  );
+  const dispatcherPeriod = Duration.minutes(5);
+  alarm(
+    'DispatcherErrors',
+    'dispatcher-errors',
+    `The dispatcher failed (an unhandled error or a timeout, e.g. the registry could not be read) in ${COLLECTOR_ERROR_DATAPOINTS} of the last ${COLLECTOR_ERROR_PERIODS} five-minute periods: no source is started while it fails. See the dispatcher's logs. Clears when its runs succeed again.`,
+    {
+      threshold: 1,
+      evaluationPeriods: COLLECTOR_ERROR_PERIODS,
+      datapointsToAlarm: COLLECTOR_ERROR_DATAPOINTS,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    },
+    fleet.dispatcherFunction.metricErrors({ period: dispatcherPeriod, statistic: 'Sum' }),
+  );
+  alarm(
+    'DispatcherStopped',
+    'dispatcher-stopped',
+    'The dispatcher was not invoked for 10 minutes (its 1-minute schedule rule is disabled or deleted, or EventBridge cannot invoke it): no source is being collected. Check the rule and the function. Clears when it runs again.',
+    {
+      threshold: 1,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      // No invocations means no datapoint at all: exactly what this alarm is for.
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    },
+    fleet.dispatcherFunction.metricInvocations({ period: dispatcherPeriod, statistic: 'Sum' }),
+  );
 }

@@ -44,6 +44,11 @@ export interface ProjectFunctionProps<E extends object> {
   retryAttempts?: number;
   maxEventAge?: Duration;
   onFailure?: lambda.IDestination;
+  /**
+   * The execution role, when it must exist before the function (another role's trust names it);
+   * given only `lambda.amazonaws.com` trust and nothing else. Default: a role of its own.
+   */
+  role?: iam.Role;
 }
 
 /** Turns a typed environment into Lambda's string map (numbers → strings; undefined dropped). */
@@ -68,10 +73,12 @@ export class ProjectFunction<E extends object> extends NodejsFunction {
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, { retention: props.logRetention });
     // An explicit role instead of the default one: the default attaches the AWS-managed
     // AWSLambdaBasicExecutionRole (logs:* on every log group); this one may write only its own.
-    const role = new iam.Role(scope, `${id}Role`, {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Execution role of ${id}`,
-    });
+    const role =
+      props.role ??
+      new iam.Role(scope, `${id}Role`, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `Execution role of ${id}`,
+      });
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],

@@ -18,13 +18,16 @@ import { Construct } from 'constructs';
 import { archiveQueryKey } from '#core/archive-query/registry.js';
 import { parquetRoot } from '#core/columnar/layout.js';
 import type { QueryEnvironment } from '#core/config/env.js';
+import type { FleetQueryEnvironment } from '#core/config/fleet-query-env.js';
 import { METRICS_NAMESPACE } from '#core/observability.js';
+import { SOURCE_TAG_KEY } from '#core/registry/source-config.js';
 import { QUERY_OPERATIONS, QUERY_ROUTE_PATHS } from '#query/lib/routes.js';
 import type { AppConfig } from '../config.js';
 import { acknowledgeFunctionBaseline } from '../nag.js';
 import { cursorKey, FUNCTIONS_DIR, QUERY_SERVICE_NAME } from '../names.js';
 import { archiveTableNames } from './athena.js';
 import { grantForeignSecretKey, type StackKey } from './encryption.js';
+import { grantTaggedSecretRead, sourceTaggedPrincipal } from './fleet.js';
 import { ProjectFunction } from './project-function.js';
 
 /** The API's routes (issue 5); each is authorized, and so is the catch-all below them. */
@@ -60,9 +63,18 @@ export interface QueryArchiveProps {
   retentionDays: number;
 }
 
+/** Fleet mode: the sources come from the registry; secrets are read through a tag-scoped role. */
+export interface QueryFleetProps {
+  /** Keys of existing secrets under customer-managed keys of their own (distinct). */
+  secretKmsKeyArns: readonly string[];
+}
+
 /** Props of the QueryApi. */
 export interface QueryApiProps {
+  /** The configured sources (per-source mode; ignored in fleet mode). */
   sources: QuerySource[];
+  /** Fleet mode (SOURCE_REGISTRY=true). */
+  fleet?: QueryFleetProps | undefined;
   stackKey: StackKey;
   archiveBucket: s3.IBucket;
   cursorTable: dynamodb.ITable;
@@ -95,35 +107,66 @@ export const ACCESS_LOG_FIELDS = {
 
 /** HTTP API + query function. */
 export class QueryApi extends Construct {
-  readonly function: ProjectFunction<QueryEnvironment>;
+  readonly function: ProjectFunction<QueryEnvironment | FleetQueryEnvironment>;
+  /**
+   * Fleet mode: the read-only role live searches assume with the source's session tag; it may read
+   * that source's secret and nothing else (the collector's source-access role may also write).
+   */
+  readonly secretReaderRole: iam.Role | undefined;
   readonly httpApi: apigwv2.HttpApi;
   readonly stage: apigwv2.HttpStage;
   readonly accessLogGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: QueryApiProps) {
     super(scope, id);
-    const [first] = props.sources;
-    if (first === undefined) throw new Error('QueryApi needs at least one source');
-
-    const environment: QueryEnvironment = {
-      MIMECAST_SECRET_ID: first.secret.secretArn,
-      SOURCE_ID: first.id,
+    const archiveEnvironment = {
       BUCKET_NAME: props.archiveBucket.bucketName,
       DATA_PREFIX: props.dataPrefix,
       CURSOR_TABLE_NAME: props.cursorTable.tableName,
-      // The contract: SOURCES only with several sources; one source is the SOURCE_ID/secret pair.
-      SOURCES:
-        props.sources.length > 1
-          ? Stack.of(this).toJsonString(
-              props.sources.map((s) => ({ id: s.id, secretId: s.secret.secretArn })),
-            )
-          : undefined,
       ARCHIVE_WORKGROUP: props.archive.workGroup.name,
       ARCHIVE_DATABASE: props.archive.databaseName,
       ARCHIVE_TABLE: props.archive.tableName,
       ARCHIVE_QUERY_RETENTION_DAYS: String(props.archive.retentionDays),
     };
-    this.function = new ProjectFunction(this, 'Function', {
+    // Fleet mode: created first, since the function's environment names it; it trusts the
+    // function's role, which is created with the function below.
+    const queryRole = props.fleet
+      ? new iam.Role(this, 'FunctionRole', {
+          assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+          description: 'Execution role of Function: the query API (fleet mode)',
+        })
+      : undefined;
+    this.secretReaderRole =
+      queryRole === undefined
+        ? undefined
+        : new iam.Role(this, 'SecretReaderRole', {
+            assumedBy: sourceTaggedPrincipal(queryRole),
+            description: `Query API live searches: the secret of the one source named by the ${SOURCE_TAG_KEY} session tag (read-only, ABAC)`,
+          });
+    let environment: QueryEnvironment | FleetQueryEnvironment;
+    if (this.secretReaderRole) {
+      environment = {
+        ...archiveEnvironment,
+        SOURCE_REGISTRY: 'true',
+        SOURCE_ACCESS_ROLE_ARN: this.secretReaderRole.roleArn,
+      } satisfies FleetQueryEnvironment;
+    } else {
+      const [first] = props.sources;
+      if (first === undefined) throw new Error('QueryApi needs at least one source');
+      environment = {
+        ...archiveEnvironment,
+        MIMECAST_SECRET_ID: first.secret.secretArn,
+        SOURCE_ID: first.id,
+        // The contract: SOURCES only with several sources; one source is the SOURCE_ID/secret pair.
+        SOURCES:
+          props.sources.length > 1
+            ? Stack.of(this).toJsonString(
+                props.sources.map((s) => ({ id: s.id, secretId: s.secret.secretArn })),
+              )
+            : undefined,
+      } satisfies QueryEnvironment;
+    }
+    this.function = new ProjectFunction<QueryEnvironment | FleetQueryEnvironment>(this, 'Function', {
       entry: path.join(FUNCTIONS_DIR, 'query', 'handler.ts'),
       description: 'Mimecast audit lake query API (live search, archive queries, categories, status)',
       environment,
@@ -132,8 +175,11 @@ export class QueryApi extends Construct {
       memorySize: QUERY_MEMORY_MB,
       timeout: QUERY_TIMEOUT,
       logRetention: props.logRetention,
+      role: queryRole,
     });
-    this.grantReadOnly(props);
+    if (props.fleet && this.secretReaderRole)
+      this.grantFleetReadOnly(props, props.fleet, this.secretReaderRole);
+    else this.grantReadOnly(props);
     this.grantArchiveQueries(props);
     acknowledgeFunctionBaseline(this.function);
 
@@ -292,6 +338,39 @@ export class QueryApi extends Construct {
       reason:
         "Athena writes and reads each query's result objects with the caller's permissions under a name it chooses per execution; confined to the workgroup's results/ prefix of the results bucket.",
     });
+  }
+
+  /**
+   * Fleet mode, read-only: the registry (listed with Scan, which has no key to condition on; the
+   * function never reads an item of it by key), every source's cursor item (GET /v1/status), and
+   * each source's secret only through the tag-scoped reader role.
+   */
+  private grantFleetReadOnly(props: QueryApiProps, fleet: QueryFleetProps, reader: iam.Role): void {
+    const role = this.function.executionRole;
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ListTheSourceRegistry',
+        actions: ['dynamodb:Scan'],
+        resources: [props.cursorTable.tableArn],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadCursorItemsOfAnySource',
+        actions: ['dynamodb:GetItem'],
+        resources: [props.cursorTable.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [cursorKey('*')] } },
+      }),
+    );
+    props.stackKey.grantVia(role, ['kms:Decrypt', 'kms:DescribeKey'], ['dynamodb']);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'AssumeTheSecretReaderRoleWithTheSourceTag',
+        actions: ['sts:AssumeRole', 'sts:TagSession'],
+        resources: [reader.roleArn],
+      }),
+    );
+    grantTaggedSecretRead(reader, props.stackKey, fleet.secretKmsKeyArns);
   }
 
   /** Read-only: each source's cursor item, each source's secret, Decrypt through those services. */

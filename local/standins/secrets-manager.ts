@@ -2,7 +2,9 @@
  * Secrets Manager stand-in: a loopback HTTP server speaking the service's JSON 1.1 protocol
  * (`POST /`, `X-Amz-Target: secretsmanager.<Operation>`) for the operations the product and
  * its local tooling use: GetSecretValue and DescribeSecret (the collector and query function),
- * CreateSecret and PutSecretValue (seeding and rotating in tests and `npm start`). A secret may
+ * CreateSecret and PutSecretValue (seeding and rotating in tests and `npm start`), and
+ * TagResource (`npm run sources`; CreateSecret keeps Tags and KmsKeyId too, and DescribeSecret
+ * answers them, as the real service does; no key is used: values are stored as given). A secret may
  * exist without any value, as CloudFormation creates one without SecretString: GetSecretValue
  * then answers ResourceNotFoundException for the AWSCURRENT label, as Secrets Manager does.
  * Signatures are not checked. Secret values are never logged or echoed in errors.
@@ -22,6 +24,9 @@ interface StoredSecret {
   versionId: string | undefined;
   /** Epoch seconds: the protocol's timestamp format. */
   createdDate: number;
+  /** Tag key → value (TagResource overwrites a key it names, keeps the others). */
+  tags: Map<string, string>;
+  kmsKeyId: string | undefined;
 }
 
 /** A running Secrets Manager stand-in. */
@@ -70,13 +75,23 @@ class SecretTable {
     return undefined;
   }
 
-  create(name: string, value: string | undefined): StoredSecret {
+  create(
+    name: string,
+    value: string | undefined,
+    extra: { tags?: Map<string, string>; kmsKeyId?: string | undefined } = {},
+  ): StoredSecret {
     if (this.find(name))
       throw new ServiceError('ResourceExistsException', `The secret ${name} already exists.`);
+    const common = {
+      name,
+      arn: arnFor(this.region, name),
+      tags: extra.tags ?? new Map(),
+      kmsKeyId: extra.kmsKeyId,
+    };
     const secret: StoredSecret =
       value === undefined
-        ? { name, arn: arnFor(this.region, name), value: undefined, versionId: undefined, createdDate: now() }
-        : { name, arn: arnFor(this.region, name), ...this.version(value) };
+        ? { ...common, value: undefined, versionId: undefined, createdDate: now() }
+        : { ...common, ...this.version(value) };
     this.byName.set(name, secret);
     return secret;
   }
@@ -128,6 +143,32 @@ function secretString(body: Record<string, unknown>): string {
   return value;
 }
 
+/** `Tags: [{Key, Value}]` as a map; absent is empty. Keys 1–128 and values 0–256 characters, as the service allows. */
+function tagsField(body: Record<string, unknown>, required: boolean): Map<string, string> {
+  const tags = body.Tags;
+  if (tags === undefined && !required) return new Map();
+  if (!Array.isArray(tags)) throw new ServiceError('InvalidParameterException', 'Tags must be a list.');
+  const map = new Map<string, string>();
+  for (const tag of tags as unknown[]) {
+    const { Key, Value } = (typeof tag === 'object' && tag !== null ? tag : {}) as Record<string, unknown>;
+    if (
+      typeof Key !== 'string' ||
+      Key.length < 1 ||
+      Key.length > 128 ||
+      typeof Value !== 'string' ||
+      Value.length > 256
+    )
+      throw new ServiceError(
+        'InvalidParameterException',
+        'Each tag needs a Key (1-128) and a Value (0-256).',
+      );
+    map.set(Key, Value);
+  }
+  return map;
+}
+
+const tagList = (tags: Map<string, string>) => [...tags].map(([Key, Value]) => ({ Key, Value }));
+
 async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
   const body = await readJsonObject(req);
   if (body === 'too_large') throw new ServiceError('InvalidRequestException', 'Request body too large.');
@@ -167,11 +208,17 @@ async function operate(
         Name: secret.name,
         CreatedDate: secret.createdDate,
         VersionIdsToStages: secret.versionId === undefined ? {} : { [secret.versionId]: ['AWSCURRENT'] },
+        ...(secret.kmsKeyId === undefined ? {} : { KmsKeyId: secret.kmsKeyId }),
+        ...(secret.tags.size === 0 ? {} : { Tags: tagList(secret.tags) }),
       };
     }
     case 'CreateSecret': {
       const value = body.SecretString === undefined ? undefined : secretString(body);
-      const secret = table.create(stringField(body, 'Name'), value);
+      const kmsKeyId = body.KmsKeyId === undefined ? undefined : stringField(body, 'KmsKeyId');
+      const secret = table.create(stringField(body, 'Name'), value, {
+        tags: tagsField(body, false),
+        kmsKeyId,
+      });
       return {
         ARN: secret.arn,
         Name: secret.name,
@@ -186,6 +233,12 @@ async function operate(
         VersionId: secret.versionId,
         VersionStages: ['AWSCURRENT'],
       };
+    }
+    case 'TagResource': {
+      const secret = table.find(stringField(body, 'SecretId'));
+      if (!secret) throw notFound();
+      for (const [key, value] of tagsField(body, true)) secret.tags.set(key, value);
+      return {};
     }
     default:
       throw new ServiceError(

@@ -186,3 +186,25 @@ export function compactorFunction(template: Template): [string, CfnResourceJson]
 export function environmentOf(fn: CfnResourceJson): Record<string, unknown> {
   return (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
 }
+
+/** Descriptions of the fleet-mode functions (lib/constructs/fleet.ts), by role. */
+const FLEET_FUNCTION_DESCRIPTIONS = {
+  collector: /one registry source per invocation/,
+  dispatcher: /^Starts the fleet collector run/,
+  seed: /into the source registry/,
+} as const;
+
+/** A fleet-mode function: the one collector, the dispatcher or the registry seed. */
+export function fleetFunction(
+  template: Template,
+  which: keyof typeof FLEET_FUNCTION_DESCRIPTIONS,
+): [string, CfnResourceJson] {
+  return single(template, 'AWS::Lambda::Function', (r) =>
+    FLEET_FUNCTION_DESCRIPTIONS[which].test(String(r.Properties.Description)),
+  );
+}
+
+/** `count` sources `s0`, `s1`, … (the shortest valid ids). */
+export function numberedSources(count: number): Array<{ id: string }> {
+  return Array.from({ length: count }, (_, i) => ({ id: `s${i}` }));
+}

@@ -3,6 +3,11 @@
  * (following its imports through the source tree) is mapped to the IAM action it needs, and the
  * function's role must hold exactly those actions (plus logging and tracing), no more and no
  * fewer. A new SDK call without a grant, or a grant nobody uses, fails here.
+ *
+ * One handler serves both modes (a function per source, or fleet mode: docs/mssp.md). In fleet
+ * mode a function's grants are those of its role and of the roles it assumes (the source-access
+ * role, the query's secret reader), and together they must be exactly the calls; the per-source
+ * mode holds exactly the calls less the ones only fleet mode's code path makes (FLEET_ONLY).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -11,10 +16,13 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   buildStack,
+  type CfnResourceJson,
   collectorFunction,
   compactorFunction,
   flatten,
+  fleetFunction,
   queryFunction,
+  resourcesOf,
   roleOfFunction,
   roleStatements,
 } from './helpers.js';
@@ -37,6 +45,8 @@ const ACTIONS: Record<string, Record<string, string>> = {
     UpdateCommand: 'dynamodb:UpdateItem',
     PutCommand: 'dynamodb:PutItem',
     QueryCommand: 'dynamodb:Query',
+    ScanCommand: 'dynamodb:Scan',
+    DeleteCommand: 'dynamodb:DeleteItem',
   },
   '@aws-sdk/client-dynamodb': {
     GetItemCommand: 'dynamodb:GetItem',
@@ -46,6 +56,11 @@ const ACTIONS: Record<string, Record<string, string>> = {
   '@aws-sdk/client-secrets-manager': {
     GetSecretValueCommand: 'secretsmanager:GetSecretValue',
     DescribeSecretCommand: 'secretsmanager:DescribeSecret',
+    CreateSecretCommand: 'secretsmanager:CreateSecret',
+    TagResourceCommand: 'secretsmanager:TagResource',
+  },
+  '@aws-sdk/client-lambda': {
+    InvokeCommand: 'lambda:InvokeFunction',
   },
   '@aws-sdk/client-glue': {
     UpdateTableCommand: 'glue:UpdateTable',
@@ -84,6 +99,43 @@ const SENDING_CLASSES: Record<string, Record<string, string[]>> = {
   '@aws-sdk/lib-storage': {
     Upload: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
   },
+};
+
+/**
+ * Functions that call AWS themselves, by the text of the file using them: the credential provider
+ * that assumes a role (AssumeRole, and TagSession when the file passes session Tags:
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html). Counted when the file
+ * uses the name beyond importing it (it may be passed on rather than called).
+ */
+const CALLING_FUNCTIONS: Record<string, Record<string, (text: string) => string[]>> = {
+  '@aws-sdk/credential-providers': {
+    fromTemporaryCredentials: (text) =>
+      /\bTags:/.test(text) ? ['sts:AssumeRole', 'sts:TagSession'] : ['sts:AssumeRole'],
+  },
+};
+
+/**
+ * Reachable actions only an option sends, granted only with it (the tests here build neither):
+ * the compactor assumes the Security Lake provider roles with `ocsf.securityLake` only
+ * (security-lake.test.ts checks that grant).
+ */
+const OPTION_ONLY: Record<string, string[]> = {
+  compactor: ['sts:AssumeRole'],
+};
+
+/** Reachable actions only fleet mode's code path sends (the per-source roles do not hold them). */
+const FLEET_ONLY: Record<string, string[]> = {
+  collector: ['sts:AssumeRole', 'sts:TagSession'],
+  query: ['dynamodb:Scan', 'sts:AssumeRole', 'sts:TagSession'],
+  compactor: [],
+};
+
+/**
+ * Grants that are not the code's calls but Lambda's on the function's behalf: the fleet
+ * collector's on-failure destination is sent to as the function's role.
+ */
+const SERVICE_ACTS_AS_ROLE: Record<string, string[]> = {
+  collector: ['sqs:SendMessage'],
 };
 
 /** What every project function holds besides its calls: its own log stream, and X-Ray tracing. */
@@ -137,6 +189,11 @@ function actionsReachableFrom(entry: string): Set<string> {
         if (clause.includes(name) && new RegExp(`new ${name}\\(`).test(text))
           for (const a of actionsOfClass) actions.add(a);
       }
+      const functions = CALLING_FUNCTIONS[specifier];
+      for (const [name, actionsOfFunction] of Object.entries(functions ?? {})) {
+        const uses = text.match(new RegExp(`\\b${name}\\b`, 'g'))?.length ?? 0;
+        if (clause.includes(name) && uses > 1) for (const a of actionsOfFunction(text)) actions.add(a);
+      }
       const table = ACTIONS[specifier];
       if (!table) continue;
       for (const name of clause.replace(/[{}]/g, ' ').split(/[\s,]+/)) {
@@ -153,52 +210,111 @@ function actionsReachableFrom(entry: string): Set<string> {
 }
 
 let template: Template;
+let fleet: Template;
 beforeAll(() => {
   // NDJSON transitions on: the compactor then tags, and its role must allow exactly that too.
-  template = buildStack({
+  const options = {
     sources: [{ id: 'eu' }, { id: 'us' }],
     compaction: { ndjsonTransition: { afterDays: 30 } },
-  }).template;
+  };
+  template = buildStack(options).template;
+  fleet = buildStack({ ...options, fleet: { enabled: true } }).template;
 });
 
-/** The non-KMS actions of a function's role. */
-function grantedActions(role: string): string[] {
-  return [...new Set(roleStatements(template, role).flatMap((s) => s.Action))]
+/** `role` and every role of the template it may assume (its sts:AssumeRole resources). */
+function rolesActingFor(t: Template, role: string): string[] {
+  const assumed = roleStatements(t, role)
+    .filter((s) => s.Action.includes('sts:AssumeRole'))
+    .flatMap((s) => s.Resource)
+    .flatMap((arn) => {
+      const match = /^<(.+)\.Arn>$/.exec(arn);
+      return match?.[1] && resourcesOf(t, 'AWS::IAM::Role')[match[1]] ? [match[1]] : [];
+    });
+  return [role, ...assumed];
+}
+
+/** The non-KMS actions of a function's role and the roles it assumes. */
+function grantedActions(t: Template, fn: CfnResourceJson): string[] {
+  const roles = rolesActingFor(t, roleOfFunction(fn));
+  return [...new Set(roles.flatMap((role) => roleStatements(t, role).flatMap((s) => s.Action)))]
     .filter((a) => !a.startsWith('kms:'))
     .sort();
 }
 
+const ENTRIES = {
+  collector: 'functions/collector/handler.ts',
+  query: 'functions/query/handler.ts',
+  compactor: 'functions/compactor/handler.ts',
+  dispatcher: 'functions/dispatcher/handler.ts',
+  seed: 'functions/seed/handler.ts',
+} as const;
+
+/** The functions of each mode: name, then the function resource. */
+const perSourceFunctions = (): Array<[keyof typeof ENTRIES, CfnResourceJson]> => [
+  ['collector', collectorFunction(template, 'eu')[1]],
+  ['query', queryFunction(template)[1]],
+  ['compactor', compactorFunction(template)[1]],
+];
+const fleetFunctions = (): Array<[keyof typeof ENTRIES, CfnResourceJson]> => [
+  ['collector', fleetFunction(fleet, 'collector')[1]],
+  ['query', queryFunction(fleet)[1]],
+  ['compactor', compactorFunction(fleet)[1]],
+  ['dispatcher', fleetFunction(fleet, 'dispatcher')[1]],
+  ['seed', fleetFunction(fleet, 'seed')[1]],
+];
+
 describe("each function's role holds exactly the actions of the calls its code makes", () => {
-  it.each([
-    ['collector', 'functions/collector/handler.ts', () => collectorFunction(template, 'eu')[1]],
-    ['query', 'functions/query/handler.ts', () => queryFunction(template)[1]],
-    ['compactor', 'functions/compactor/handler.ts', () => compactorFunction(template)[1]],
-  ])('%s', (_name, entry, fn) => {
-    const calls = actionsReachableFrom(entry);
-    const role = roleOfFunction(fn());
+  it.each(['collector', 'query', 'compactor'] as const)('%s, one function per source', (name) => {
+    const calls = actionsReachableFrom(ENTRIES[name]);
+    const fn = perSourceFunctions().find(([n]) => n === name)?.[1];
+    if (fn === undefined) throw new Error(`no ${name}`);
+    const expected = [...calls].filter(
+      (a) => !FLEET_ONLY[name]?.includes(a) && !OPTION_ONLY[name]?.includes(a),
+    );
 
     expect(calls.size).toBeGreaterThan(0);
-    expect(grantedActions(role)).toEqual([...calls, ...PLUMBING].sort());
+    expect(grantedActions(template, fn)).toEqual([...expected, ...PLUMBING].sort());
   });
 
-  it('lets the functions use the stack key only through services their code calls', () => {
-    for (const [entry, fn] of [
-      ['functions/collector/handler.ts', collectorFunction(template, 'eu')[1]],
-      ['functions/query/handler.ts', queryFunction(template)[1]],
-      ['functions/compactor/handler.ts', compactorFunction(template)[1]],
-    ] as const) {
-      const services = new Set([...actionsReachableFrom(entry)].map((a) => a.split(':')[0]));
-      const kms = roleStatements(template, roleOfFunction(fn)).filter((s) =>
-        s.Action.some((a) => a.startsWith('kms:')),
+  it.each(['collector', 'query', 'compactor', 'dispatcher', 'seed'] as const)(
+    '%s, fleet mode (with the roles it assumes)',
+    (name) => {
+      const calls = actionsReachableFrom(ENTRIES[name]);
+      const fn = fleetFunctions().find(([n]) => n === name)?.[1];
+      if (fn === undefined) throw new Error(`no ${name}`);
+
+      expect(calls.size).toBeGreaterThan(0);
+      const expected = [...calls].filter((a) => !OPTION_ONLY[name]?.includes(a));
+      expect(grantedActions(fleet, fn)).toEqual(
+        [...new Set([...expected, ...(SERVICE_ACTS_AS_ROLE[name] ?? []), ...PLUMBING])].sort(),
       );
-      expect(kms.length).toBeGreaterThan(0);
-      for (const statement of kms) {
-        const via = (statement.Condition?.StringEquals?.['kms:ViaService'] ?? []) as unknown[];
-        const viaServices = (Array.isArray(via) ? via : [via]).map((v) => flatten(v).split('.')[0]);
-        expect(
-          viaServices.every((s) => services.has(s ?? '')),
-          `${entry}: ${viaServices.join(',')}`,
-        ).toBe(true);
+    },
+  );
+
+  it('lets the functions use the stack key only through services their code calls', () => {
+    for (const [t, functions] of [
+      [template, perSourceFunctions()],
+      [fleet, fleetFunctions()],
+    ] as const) {
+      for (const [name, fn] of functions) {
+        const services = new Set(
+          [
+            ...actionsReachableFrom(ENTRIES[name]),
+            ...(t === fleet ? (SERVICE_ACTS_AS_ROLE[name] ?? []) : []),
+          ].map((a) => a.split(':')[0]),
+        );
+        const kms = rolesActingFor(t, roleOfFunction(fn))
+          .flatMap((role) => roleStatements(t, role))
+          .filter((s) => s.Action.some((a) => a.startsWith('kms:')));
+        expect(kms.length, name).toBeGreaterThan(0);
+        for (const statement of kms) {
+          const via = (statement.Condition?.StringEquals?.['kms:ViaService'] ?? []) as unknown[];
+          const viaServices = (Array.isArray(via) ? via : [via]).map((v) => flatten(v).split('.')[0]);
+          expect(
+            viaServices.every((s) => services.has(s ?? '')),
+            `${name}: ${viaServices.join(',')}`,
+          ).toBe(true);
+        }
       }
     }
   });
@@ -215,6 +331,8 @@ describe("each function's role holds exactly the actions of the calls its code m
       's3:PutObject',
       'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
+      'sts:AssumeRole',
+      'sts:TagSession',
     ]);
   });
 });

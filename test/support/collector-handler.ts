@@ -42,11 +42,15 @@ export async function loadCollectorHandler(
   vi.resetModules();
   const module = await import('../../functions/collector/handler.js');
   const budgetMs = options.budgetMs ?? 120_000;
-  const invoke = (): Promise<RunSummary> =>
-    module.handler(
+  const invoke = async (): Promise<RunSummary> => {
+    const result = await module.handler(
       { source: 'aws.events', 'detail-type': 'Scheduled Event' },
       createLocalContext('collector', budgetMs).context,
     );
+    // Only a fleet collector skips (a disabled source); these handlers run one source.
+    if ('skipped' in result) throw new Error(`unexpected skip: ${JSON.stringify(result)}`);
+    return result;
+  };
   return { sourceId, secretId, invoke };
 }
 

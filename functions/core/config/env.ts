@@ -29,7 +29,7 @@ const sharedShape = {
 };
 
 /** Timeouts and attempts of the S3, DynamoDB and Secrets Manager clients (defaults: see aws-clients.ts). */
-const awsClientShape = {
+export const awsClientShape = {
   /** Per attempt: until the socket is connected (DNS included). */
   AWS_CONNECT_TIMEOUT_MS: positiveInt(AWS_CLIENT_DEFAULTS.AWS_CONNECT_TIMEOUT_MS, 60_000),
   /** Per attempt: from sending the request to the response headers (the connect included). */

@@ -98,3 +98,29 @@ export class SourceNotFoundError extends Error {
     this.name = 'SourceNotFoundError';
   }
 }
+
+/** A registry item that could not be used, and why (field names and rules, never values). */
+export interface RegistryProblem {
+  /** The item's partition key, e.g. `source-config#acme`. */
+  key: string;
+  reason: string;
+}
+
+/** `field: message; …` from zod issues: paths and rules only, no item values. */
+function describeIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
+  return issues.map((issue) => `${issue.path.map(String).join('.') || 'item'}: ${issue.message}`).join('; ');
+}
+
+/** Parses a stored item (its `pk` aside) into a SourceConfig, or says why it cannot be used. */
+export function parseRegistryItem(
+  item: Record<string, unknown>,
+): { ok: true; config: SourceConfig } | { ok: false; problem: RegistryProblem } {
+  const { pk, ...fields } = item;
+  const key = typeof pk === 'string' ? pk : '(no pk)';
+  const parsed = sourceConfigSchema.safeParse(fields);
+  if (!parsed.success) return { ok: false, problem: { key, reason: describeIssues(parsed.error.issues) } };
+  if (key !== sourceConfigKey(parsed.data.sourceId)) {
+    return { ok: false, problem: { key, reason: 'sourceId does not match the key' } };
+  }
+  return { ok: true, config: parsed.data };
+}

@@ -2,13 +2,21 @@
  * The query API's core: routing, validation, the per-request deadline, error mapping, logs and
  * metrics. The Lambda handler wraps it in middy/Powertools; tests build it with their own
  * dependencies. It holds no AWS client of its own: everything arrives through `QueryAppDeps`.
+ *
+ * The sources come from a SourceCatalog: the environment's fixed list, or (fleet mode) the source
+ * registry, re-read at most once a minute. Every request validates against the list of that
+ * moment (the `source` enums, the archive body's `sources`, the OpenAPI document are rebuilt when
+ * the list of ids changes). A disabled source answers archive queries and status, but its live
+ * routes (`/v1/events`, `/v1/categories`, which call Mimecast) are refused with 409
+ * `source-disabled`: disabling stops the use of its Mimecast credentials, not access to what was
+ * collected.
  */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type * as z from 'zod';
 import type { ArchiveQueryEngine } from '#core/archive-query/engine.js';
 import type { ArchiveQueryRegistry } from '#core/archive-query/registry.js';
-import { type QueryConfig, querySources, type SourceConfig } from '#core/config/env.js';
+import { type QueryConfig, querySources } from '#core/config/env.js';
 import type { Clock, CursorStore } from '#core/ports.js';
 import { archiveParamSchemas, archiveQueryBodySchema, MAX_ARCHIVE_BODY_BYTES } from './archive-params.js';
 import { type ArchiveCall, ArchiveRoutes, type RouteResult } from './archive-routes.js';
@@ -17,10 +25,22 @@ import type { QueryLogger, RouteContext } from './context.js';
 import { searchEvents } from './events.js';
 import { emptyResponse, type HttpResponse, jsonResponse, problemResponse } from './http.js';
 import { buildOpenApiDocument } from './openapi.js';
-import { buildRouteSchemas, type ParamsSchema, validateParams } from './params.js';
+import {
+  buildRouteSchemas,
+  listSourceIds,
+  type ParamsSchema,
+  type RouteSchemas,
+  validateParams,
+} from './params.js';
 import { HttpProblem, invalidRequest, type ProblemSpec, ProblemType, printable } from './problem.js';
 import { MAX_QUERY_STRING_LENGTH, parseQueryString, QUERY_STRING_FIELD } from './query-string.js';
 import { type PathMatcher, pathMatcher, QUERY_ROUTES, type RouteMethod } from './routes.js';
+import {
+  type CatalogSource,
+  envSourceCatalog,
+  type SourceCatalog,
+  SourcesUnavailableError,
+} from './source-catalog.js';
 import { type ClientFactory, type SecretReader, SourceClients } from './sources.js';
 import { describeSource } from './status.js';
 import { formatTimestamp } from './timestamps.js';
@@ -49,9 +69,11 @@ export interface ArchiveDeps {
   registry: ArchiveQueryRegistry;
 }
 
-/** Everything the core needs. */
-export interface QueryAppDeps {
-  config: QueryConfig;
+/** The settings the core reads besides the sources (both modes have them). */
+export type QueryCoreConfig = Omit<QueryConfig, 'SOURCES' | 'SOURCE_ID' | 'MIMECAST_SECRET_ID'>;
+
+/** Everything the core needs besides its configuration and sources. */
+interface QueryAppBaseDeps {
   clock: Clock;
   cursorStore: Pick<CursorStore, 'get'>;
   readSecret: SecretReader;
@@ -59,7 +81,16 @@ export interface QueryAppDeps {
   telemetry: QueryTelemetry;
   /** Without it the archive routes answer 503 (a deployment or test without an engine). */
   archive?: ArchiveDeps | undefined;
+  /** Added to the problem of a secret that may not be read (fleet mode: the tag it needs). */
+  secretAccessNote?: ((sourceId: string) => string) | undefined;
 }
+
+/**
+ * Everything the core needs: the environment's sources (`querySources(config)`) unless a
+ * catalog is given (fleet mode: the registry).
+ */
+export type QueryAppDeps = QueryAppBaseDeps &
+  ({ config: QueryConfig; catalog?: undefined } | { config: QueryCoreConfig; catalog: SourceCatalog });
 
 /** The core: an API Gateway payload-2.0 event in, a structured result out. Never throws. */
 export type QueryApp = (event: APIGatewayProxyEventV2, context?: Partial<Context>) => Promise<HttpResponse>;
@@ -79,34 +110,83 @@ interface OperationInput {
   owner: string;
 }
 
+/** The sources of the moment, with what is derived from their ids (rebuilt only when the ids change). */
+interface SourceView {
+  sources: readonly CatalogSource[];
+  byId: ReadonlyMap<string, CatalogSource>;
+  ids: readonly string[];
+  /** Used when a live route names no source: the first enabled one (else the first); none if empty. */
+  defaultSource: CatalogSource | undefined;
+  schemas: RouteSchemas;
+  /** Undefined without an archive engine. */
+  archive: ArchiveRoutes | undefined;
+  openApiDocument(): unknown;
+}
+
 interface Operation {
   method: RouteMethod;
   path: string;
-  /** The query-string parameters it accepts (an empty strict object: none). */
-  schema: ParamsSchema;
-  run(params: Record<string, unknown>, input: OperationInput, ctx: RouteContext): Promise<RouteResult>;
+  /** The query-string parameters it accepts (an empty strict object: none), for the current sources. */
+  schema(view: SourceView): ParamsSchema;
+  run(
+    params: Record<string, unknown>,
+    input: OperationInput,
+    ctx: RouteContext,
+    view: SourceView,
+  ): Promise<RouteResult>;
 }
 
 /** Binds a schema to its handler with the handler typed by the schema's output. */
 function operation<S extends ParamsSchema>(
   method: RouteMethod,
   path: string,
-  schema: S,
-  run: (params: z.output<S>, input: OperationInput, ctx: RouteContext) => Promise<RouteResult>,
+  schema: (view: SourceView) => S,
+  run: (
+    params: z.output<S>,
+    input: OperationInput,
+    ctx: RouteContext,
+    view: SourceView,
+  ) => Promise<RouteResult>,
 ): Operation {
-  return { method, path, schema, run: (params, input, ctx) => run(params as z.output<S>, input, ctx) };
+  return {
+    method,
+    path,
+    schema,
+    run: (params, input, ctx, view) => run(params as z.output<S>, input, ctx, view),
+  };
 }
 
 /** A GET whose answer is a 200 with the returned body. */
 function getRoute<S extends ParamsSchema>(
   path: string,
-  schema: S,
-  run: (params: z.output<S>, ctx: RouteContext) => Promise<unknown>,
+  schema: (view: SourceView) => S,
+  run: (params: z.output<S>, ctx: RouteContext, view: SourceView) => Promise<unknown>,
 ): Operation {
-  return operation('GET', path, schema, async (params, _input, ctx) => ({
+  return operation('GET', path, schema, async (params, _input, ctx, view) => ({
     status: 200,
-    body: await run(params, ctx),
+    body: await run(params, ctx, view),
   }));
+}
+
+/** Cursor items read at once by GET /v1/status (a fleet may have hundreds of sources). */
+const STATUS_READ_CONCURRENCY = 16;
+
+/** `map` with at most `limit` calls in flight; results in input order. */
+async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  map: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await map(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 /** The path without a named stage's prefix (payload 2.0 keeps it in rawPath). */
@@ -188,6 +268,15 @@ function parseJsonBody(input: OperationInput): unknown {
   }
 }
 
+/** Fleet mode: the registry could not be read, and no recent list of sources is at hand. */
+const sourcesUnavailable = (): ProblemSpec => ({
+  status: 503,
+  type: ProblemType.sourcesUnavailable,
+  title: 'Sources unavailable',
+  detail: 'The source registry could not be read. Retry shortly; if it persists, check the function logs.',
+  headers: { 'retry-after': '5' },
+});
+
 const internalError = (): ProblemSpec => ({
   status: 500,
   type: ProblemType.internal,
@@ -199,34 +288,86 @@ const internalError = (): ProblemSpec => ({
 export function createQueryApp(deps: QueryAppDeps): QueryApp {
   const { config, clock, telemetry } = deps;
   const { logger } = telemetry;
-  const sources = querySources(config);
-  const sourceIds = sources.map((s) => s.id) as [string, ...string[]];
-  const schemas = buildRouteSchemas(sourceIds);
+  const catalog = deps.catalog === undefined ? envSourceCatalog(querySources(deps.config)) : deps.catalog;
+  const fleet = catalog.kind === 'registry';
   const clients = new SourceClients(deps.readSecret, deps.createClient);
   const categoryCache = new CategoryCache(config.CATEGORY_CACHE_SECONDS * 1000, clock);
-  let openApiDocument: unknown;
 
-  const pickSource = (id: string | undefined): SourceConfig => {
-    // The schema's enum already refused unknown ids; the first source is the documented default.
-    const found = id === undefined ? sources[0] : sources.find((s) => s.id === id);
+  /** The view of `sources`: the last one again when its ids are the same (schemas are not rebuilt). */
+  let lastView: SourceView | undefined;
+  let lastKey: string | undefined;
+  const viewOf = (sources: readonly CatalogSource[]): SourceView => {
+    if (lastView !== undefined && lastView.sources === sources) return lastView;
+    const ids = sources.map((s) => s.id);
+    const defaultSource = sources.find((s) => s.enabled) ?? sources[0];
+    const key = JSON.stringify([ids, defaultSource?.id]);
+    const byId = new Map(sources.map((s) => [s.id, s]));
+    if (lastView !== undefined && key === lastKey) {
+      lastView = { ...lastView, sources, byId, defaultSource };
+      return lastView;
+    }
+    const schemas = buildRouteSchemas(
+      ids,
+      fleet
+        ? { id: defaultSource?.id, rule: 'the first enabled source, in id order' }
+        : { id: defaultSource?.id, rule: 'the first configured source' },
+    );
+    const archive =
+      deps.archive === undefined
+        ? undefined
+        : new ArchiveRoutes({
+            ...deps.archive,
+            table: config.ARCHIVE_TABLE,
+            retentionDays: config.ARCHIVE_QUERY_RETENTION_DAYS,
+            sources,
+            clock,
+            logger,
+          });
+    let document: unknown;
+    lastKey = key;
+    lastView = {
+      sources,
+      byId,
+      ids,
+      defaultSource,
+      schemas,
+      archive,
+      openApiDocument: () => {
+        document ??= buildOpenApiDocument(schemas, archiveQueryBodySchema(ids));
+        return document;
+      },
+    };
+    return lastView;
+  };
+
+  /** The source a live route (one that calls Mimecast) uses: it must exist and be enabled. */
+  const liveSource = (view: SourceView, id: string | undefined): CatalogSource => {
+    // The schema's enum already refused unknown ids; the default is documented in the parameter.
+    const found = id === undefined ? view.defaultSource : view.byId.get(id);
+    if (found === undefined && id === undefined) {
+      throw new HttpProblem({
+        status: 404,
+        type: ProblemType.notFound,
+        title: 'Not found',
+        detail: 'No source is configured yet; add one to the source registry first.',
+      });
+    }
     if (found === undefined)
       throw new HttpProblem(invalidRequest([{ field: 'source', message: 'is not a configured source' }]));
+    if (!found.enabled) {
+      // The registry's state, not a failure: a 4xx, like a source whose secret is still empty.
+      throw new HttpProblem({
+        status: 409,
+        type: ProblemType.sourceDisabled,
+        title: 'The source is disabled',
+        detail: `Source "${found.id}" is disabled in the source registry, so it is not searched live. Its archive stays queryable (POST /v1/archive/queries) and GET /v1/status still reports it; enable it in the registry (npm run sources) to search it live again.`,
+      });
+    }
     return found;
   };
 
-  const archive =
-    deps.archive === undefined
-      ? undefined
-      : new ArchiveRoutes({
-          ...deps.archive,
-          table: config.ARCHIVE_TABLE,
-          retentionDays: config.ARCHIVE_QUERY_RETENTION_DAYS,
-          sources,
-          clock,
-          logger,
-        });
-  const archiveRoutes = (): ArchiveRoutes => {
-    if (archive !== undefined) return archive;
+  const archiveRoutes = (view: SourceView): ArchiveRoutes => {
+    if (view.archive !== undefined) return view.archive;
     throw new HttpProblem({
       status: 503,
       type: ProblemType.archiveUnavailable,
@@ -234,14 +375,14 @@ export function createQueryApp(deps: QueryAppDeps): QueryApp {
       detail: 'This deployment has no archive query engine configured.',
     });
   };
-  const archiveCall = (input: OperationInput, ctx: RouteContext): ArchiveCall => {
+  const archiveCall = (view: SourceView, input: OperationInput, ctx: RouteContext): ArchiveCall => {
     const scoped = input.pathParams.source;
-    if (scoped !== undefined && !sources.some((s) => s.id === scoped)) {
+    if (scoped !== undefined && !view.byId.has(scoped)) {
       throw new HttpProblem({
         status: 404,
         type: ProblemType.notFound,
         title: 'Not found',
-        detail: `No such source; configured sources: ${sourceIds.join(', ')}.`,
+        detail: `No such source; configured sources: ${listSourceIds(view.ids)}.`,
       });
     }
     return { owner: input.owner, requestId: ctx.requestId, scopedSource: scoped };
@@ -249,42 +390,61 @@ export function createQueryApp(deps: QueryAppDeps): QueryApp {
   const archiveId = (input: OperationInput): string => input.pathParams.id ?? '';
 
   const operations: Operation[] = [
-    getRoute(QUERY_ROUTES.events, schemas.events, (params, ctx) =>
-      searchEvents(
-        params,
-        pickSource(params.source),
-        { defaultPageSize: config.PAGE_SIZE, categories: categoryCache },
-        ctx,
-      ),
+    getRoute(
+      QUERY_ROUTES.events,
+      (view) => view.schemas.events,
+      (params, ctx, view) =>
+        searchEvents(
+          params,
+          liveSource(view, params.source),
+          { defaultPageSize: config.PAGE_SIZE, categories: categoryCache },
+          ctx,
+        ),
     ),
-    getRoute(QUERY_ROUTES.categories, schemas.categories, (params, ctx) =>
-      listCategories(pickSource(params.source), categoryCache, ctx),
+    getRoute(
+      QUERY_ROUTES.categories,
+      (view) => view.schemas.categories,
+      (params, ctx, view) => listCategories(liveSource(view, params.source), categoryCache, ctx),
     ),
-    getRoute(QUERY_ROUTES.status, schemas.status, async () => {
-      let states: Awaited<ReturnType<typeof deps.cursorStore.get>>[];
-      try {
-        states = await Promise.all(sources.map((s) => deps.cursorStore.get(s.id)));
-      } catch (err: unknown) {
-        logger.error('cursor table unreadable', { error: err });
-        throw new HttpProblem({
-          status: 503,
-          type: ProblemType.statusUnavailable,
-          title: 'Status unavailable',
-          detail:
-            'The cursor table could not be read. Retry shortly; if it persists, check the function logs.',
-          headers: { 'retry-after': '5' },
-        });
-      }
-      const now = clock.now();
-      return {
-        generatedAt: formatTimestamp(now),
-        sources: sources.map((s, i) => describeSource(s.id, states[i] ?? null, now)),
-      };
-    }),
-    getRoute(QUERY_ROUTES.openapi, schemas.openapi, async () => {
-      openApiDocument ??= buildOpenApiDocument(schemas, archiveQueryBodySchema(sourceIds));
-      return openApiDocument;
-    }),
+    getRoute(
+      QUERY_ROUTES.status,
+      (view) => view.schemas.status,
+      async (_params, _ctx, view) => {
+        const { sources } = view;
+        let states: Awaited<ReturnType<typeof deps.cursorStore.get>>[];
+        try {
+          // The function's own credentials: reporting every source's cursor is this route's job.
+          states = await mapBounded(sources, STATUS_READ_CONCURRENCY, (s) => deps.cursorStore.get(s.id));
+        } catch (err: unknown) {
+          logger.error('cursor table unreadable', { error: err });
+          throw new HttpProblem({
+            status: 503,
+            type: ProblemType.statusUnavailable,
+            title: 'Status unavailable',
+            detail:
+              'The cursor table could not be read. Retry shortly; if it persists, check the function logs.',
+            headers: { 'retry-after': '5' },
+          });
+        }
+        const now = clock.now();
+        return {
+          generatedAt: formatTimestamp(now),
+          sources: sources.map((s, i) =>
+            describeSource(
+              s.id,
+              states[i] ?? null,
+              now,
+              fleet ? { enabled: s.enabled, scheduleMinutes: s.scheduleMinutes } : undefined,
+            ),
+          ),
+        };
+      },
+    ),
+    getRoute(
+      QUERY_ROUTES.openapi,
+      (view) => view.schemas.openapi,
+      async (_params, _ctx, view) => view.openApiDocument(),
+    ),
     ...(
       [
         [QUERY_ROUTES.archiveQueries, QUERY_ROUTES.archiveQuery, QUERY_ROUTES.archiveResults],
@@ -295,18 +455,35 @@ export function createQueryApp(deps: QueryAppDeps): QueryApp {
         ],
       ] as const
     ).flatMap(([queries, query, results]) => [
-      operation('POST', queries, archiveParamSchemas.none, async (_params, input, ctx) => {
-        const call = archiveCall(input, ctx);
-        return archiveRoutes().start(call, parseJsonBody(input));
-      }),
-      operation('GET', query, archiveParamSchemas.none, async (_params, input, ctx) =>
-        archiveRoutes().describe(archiveCall(input, ctx), archiveId(input)),
+      operation(
+        'POST',
+        queries,
+        () => archiveParamSchemas.none,
+        async (_params, input, ctx, view) => {
+          const call = archiveCall(view, input, ctx);
+          return archiveRoutes(view).start(call, parseJsonBody(input));
+        },
       ),
-      operation('DELETE', query, archiveParamSchemas.none, async (_params, input, ctx) =>
-        archiveRoutes().cancel(archiveCall(input, ctx), archiveId(input)),
+      operation(
+        'GET',
+        query,
+        () => archiveParamSchemas.none,
+        async (_params, input, ctx, view) =>
+          archiveRoutes(view).describe(archiveCall(view, input, ctx), archiveId(input)),
       ),
-      operation('GET', results, archiveParamSchemas.results, async (params, input, ctx) =>
-        archiveRoutes().results(archiveCall(input, ctx), archiveId(input), params),
+      operation(
+        'DELETE',
+        query,
+        () => archiveParamSchemas.none,
+        async (_params, input, ctx, view) =>
+          archiveRoutes(view).cancel(archiveCall(view, input, ctx), archiveId(input)),
+      ),
+      operation(
+        'GET',
+        results,
+        () => archiveParamSchemas.results,
+        async (params, input, ctx, view) =>
+          archiveRoutes(view).results(archiveCall(view, input, ctx), archiveId(input), params),
       ),
     ]),
   ];
@@ -381,7 +558,15 @@ export function createQueryApp(deps: QueryAppDeps): QueryApp {
       }
       const parsed = parseQueryString(rawQuery);
       if (!parsed.ok) return problemResponse(invalidRequest(parsed.errors), requestId, path);
-      const validated = validateParams(op.schema, parsed.params);
+      let view: SourceView;
+      try {
+        view = viewOf(await catalog.list());
+      } catch (err: unknown) {
+        if (!(err instanceof SourcesUnavailableError)) throw err;
+        // The catalog told onReadError (logged) already.
+        return problemResponse(sourcesUnavailable(), requestId, path);
+      }
+      const validated = validateParams(op.schema(view), parsed.params);
       if (!validated.ok) return problemResponse(invalidRequest(validated.errors), requestId, path);
 
       const remaining =
@@ -407,6 +592,7 @@ export function createQueryApp(deps: QueryAppDeps): QueryApp {
               source,
               deadlineExceeded: controller.signal.aborted,
               deadlineMs,
+              secretAccessNote: deps.secretAccessNote?.(source.id),
             });
             if (spec === undefined) throw err;
             logger.warn('upstream failure', {
@@ -428,7 +614,7 @@ export function createQueryApp(deps: QueryAppDeps): QueryApp {
           contentType: headerValue(event, 'content-type'),
           owner: callerIdentity(event),
         };
-        const result = await op.run(validated.value as Record<string, unknown>, input, ctx);
+        const result = await op.run(validated.value as Record<string, unknown>, input, ctx, view);
         return jsonResponse(result.status, result.body, requestId, result.headers);
       } catch (err: unknown) {
         if (err instanceof HttpProblem) return problemResponse(err.spec, requestId, path);

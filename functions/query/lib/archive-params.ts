@@ -10,7 +10,7 @@ import {
   MAX_FILTER_LENGTH,
   MAX_FILTER_VALUES,
 } from '#core/archive-query/request.js';
-import { boundedText, CATEGORY_CODE_PATTERN, MAX_PAGE_TOKEN_LENGTH } from './params.js';
+import { boundedText, CATEGORY_CODE_PATTERN, listSourceIds, MAX_PAGE_TOKEN_LENGTH } from './params.js';
 import { type FieldError, printable } from './problem.js';
 import { parseTimestamp, TIMESTAMP_EXAMPLE, TIMESTAMP_PATTERN } from './timestamps.js';
 
@@ -61,13 +61,16 @@ const categoryCode = z
   );
 
 /** The body of POST /v1/archive/queries for a deployment's sources. */
-export function archiveQueryBodySchema(sourceIds: readonly [string, ...string[]]) {
+export function archiveQueryBodySchema(sourceIds: readonly string[]) {
   return z
     .object({
       start: timestamp('Start of the range, inclusive (`start ≤ event_time`). Any age.'),
       end: timestamp('End of the range, exclusive (`event_time < end`). Later than start.'),
       sources: list(
-        z.enum(sourceIds, { error: `must be a configured source (${sourceIds.join(', ')})` }),
+        // An empty list (a fleet registry with no source yet) is an enum that accepts nothing.
+        z.enum(sourceIds as [string, ...string[]], {
+          error: `must be a configured source (${listSourceIds(sourceIds)})`,
+        }),
         'Sources to search. Default: every configured source (on /v1/sources/{source}/…: that source).',
       ).optional(),
       categories: list(categoryCode, 'Category codes (exact). Default: every category.').optional(),

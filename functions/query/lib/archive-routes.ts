@@ -42,7 +42,8 @@ export interface ArchiveRouteDeps {
   table: string;
   /** Days a query (and its id) stays readable. */
   retentionDays: number;
-  sources: readonly SourceConfig[];
+  /** The sources served (fleet mode: every registry source, disabled ones too: their archive stays). */
+  sources: readonly Pick<SourceConfig, 'id'>[];
   clock: Clock;
   logger: QueryLogger;
 }
@@ -158,8 +159,7 @@ export class ArchiveRoutes {
   private readonly bodySchema;
 
   constructor(private readonly deps: ArchiveRouteDeps) {
-    const ids = deps.sources.map((s) => s.id) as [string, ...string[]];
-    this.bodySchema = archiveQueryBodySchema(ids);
+    this.bodySchema = archiveQueryBodySchema(deps.sources.map((s) => s.id));
   }
 
   /** The body schema (for the OpenAPI document). */
@@ -289,6 +289,15 @@ export class ArchiveRoutes {
         );
       }
       sources = [call.scopedSource];
+    }
+    if (sources.length === 0) {
+      // Fleet mode with an empty registry: nothing to search.
+      throw new HttpProblem({
+        status: 404,
+        type: ProblemType.notFound,
+        title: 'Not found',
+        detail: 'No source is configured yet; add one to the source registry first.',
+      });
     }
     return {
       start: body.start,

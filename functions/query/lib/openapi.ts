@@ -95,8 +95,20 @@ const upstreamErrors = {
     'Mimecast failed or rejected the credentials (the detail says what an operator must do).',
     requestIdHeader,
   ),
-  '503': problem('The credentials could not be read right now.', retryAfter),
+  '503': problem(
+    'The credentials (or, in fleet mode, the source registry) could not be read right now.',
+    retryAfter,
+  ),
   '504': problem("Mimecast did not answer within this API's deadline.", requestIdHeader),
+};
+
+/** The source's own state stops a live search (4xx: nothing failed). */
+const sourceStateErrors = {
+  '404': problem('No source is configured yet (fleet mode, an empty registry).', requestIdHeader),
+  '409': problem(
+    'The source is disabled in the source registry (source-disabled), or its secret holds no credentials yet (source-not-configured).',
+    requestIdHeader,
+  ),
 };
 
 const ok = (description: string, schemaName: string) => ({
@@ -112,7 +124,10 @@ const archiveErrors = {
   ),
   '429': problem('Athena is throttling, or too many queries are running.', retryAfter),
   '502': problem('The query engine failed.', requestIdHeader),
-  '503': problem('The query registry could not be reached.', retryAfter),
+  '503': problem(
+    'The query registry (or, in fleet mode, the source registry) could not be reached.',
+    retryAfter,
+  ),
 };
 
 const pathParameter = (name: string, description: string) => ({
@@ -219,7 +234,12 @@ export function buildOpenApiDocument(schemas: RouteSchemas, archiveBody: z.ZodTy
           description:
             'Returns one page of events with start ≤ event_time < end, normalised exactly like the archive. Follow nextPageToken (sending the same other parameters) until it is null.',
           parameters: openApiParameters(schemas.events),
-          responses: { '200': ok('One page of events.', 'EventsPage'), ...commonErrors, ...upstreamErrors },
+          responses: {
+            '200': ok('One page of events.', 'EventsPage'),
+            ...commonErrors,
+            ...sourceStateErrors,
+            ...upstreamErrors,
+          },
         },
       },
       [QUERY_ROUTES.categories]: {
@@ -230,6 +250,7 @@ export function buildOpenApiDocument(schemas: RouteSchemas, archiveBody: z.ZodTy
           responses: {
             '200': ok('The categories of the source.', 'Categories'),
             ...commonErrors,
+            ...sourceStateErrors,
             ...upstreamErrors,
           },
         },
@@ -242,7 +263,10 @@ export function buildOpenApiDocument(schemas: RouteSchemas, archiveBody: z.ZodTy
           responses: {
             '200': ok('One entry per configured source.', 'Status'),
             ...commonErrors,
-            '503': problem('The cursor table could not be read.', requestIdHeader),
+            '503': problem(
+              'The cursor table (or, in fleet mode, the source registry) could not be read.',
+              requestIdHeader,
+            ),
           },
         },
       },

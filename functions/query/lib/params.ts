@@ -120,15 +120,46 @@ const pageToken = z
       'The `nextPageToken` of the previous page. Send it with exactly the same other parameters as the request that returned it.',
   });
 
-const source = (sourceIds: readonly [string, ...string[]]) =>
+/** Most source ids an error message lists (a fleet may have hundreds). */
+export const MAX_LISTED_SOURCES = 20;
+
+/** The configured sources, for an error message: `a, b, c` (the first MAX_LISTED_SOURCES, then how many more). */
+export function listSourceIds(sourceIds: readonly string[]): string {
+  if (sourceIds.length === 0) return 'none';
+  const shown = sourceIds.slice(0, MAX_LISTED_SOURCES).join(', ');
+  const more = sourceIds.length - MAX_LISTED_SOURCES;
+  return more > 0 ? `${shown} and ${more} more` : shown;
+}
+
+/** How the default source is chosen, for the parameter's description. */
+export interface DefaultSource {
+  /** The source used when the parameter is absent; undefined when there is none. */
+  id: string | undefined;
+  /** The rule, e.g. `the first configured source`. */
+  rule: string;
+}
+
+const source = (sourceIds: readonly string[], defaultSource: DefaultSource) =>
+  // An empty list (a fleet registry with no source yet) is an enum that accepts nothing.
   z
-    .enum(sourceIds, { error: `is not a configured source; configured sources: ${sourceIds.join(', ')}` })
+    .enum(sourceIds as [string, ...string[]], {
+      error: `is not a configured source; configured sources: ${listSourceIds(sourceIds)}`,
+    })
     .meta({
-      description: `The Mimecast source to search. Default: the first configured source (${sourceIds[0]}).`,
+      description:
+        defaultSource.id === undefined
+          ? 'The Mimecast source to search. No source is configured yet.'
+          : `The Mimecast source to search. Default: ${defaultSource.rule} (${defaultSource.id}).`,
     });
 
-/** The schemas of one deployment (the `source` enum lists its configured sources). */
-export function buildRouteSchemas(sourceIds: readonly [string, ...string[]]) {
+/**
+ * The schemas of one deployment (the `source` enum lists its configured sources). The default
+ * source is the first one unless `defaultSource` says otherwise (fleet mode: the first enabled).
+ */
+export function buildRouteSchemas(
+  sourceIds: readonly string[],
+  defaultSource: DefaultSource = { id: sourceIds[0], rule: 'the first configured source' },
+) {
   return {
     events: z
       .object({
@@ -140,10 +171,10 @@ export function buildRouteSchemas(sourceIds: readonly [string, ...string[]]) {
         category: categories.optional(),
         pageSize: pageSize.optional(),
         pageToken: pageToken.optional(),
-        source: source(sourceIds).optional(),
+        source: source(sourceIds, defaultSource).optional(),
       })
       .strict(),
-    categories: z.object({ source: source(sourceIds).optional() }).strict(),
+    categories: z.object({ source: source(sourceIds, defaultSource).optional() }).strict(),
     status: z.object({}).strict(),
     openapi: z.object({}).strict(),
   };

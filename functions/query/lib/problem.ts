@@ -35,6 +35,8 @@ export const ProblemType = {
   upstreamRateLimited: `${TYPE_PREFIX}upstream-rate-limited`,
   upstreamCredentials: `${TYPE_PREFIX}upstream-credentials`,
   sourceNotConfigured: `${TYPE_PREFIX}source-not-configured`,
+  sourceDisabled: `${TYPE_PREFIX}source-disabled`,
+  sourcesUnavailable: `${TYPE_PREFIX}sources-unavailable`,
   upstreamRefused: `${TYPE_PREFIX}upstream-refused`,
   upstreamUnavailable: `${TYPE_PREFIX}upstream-unavailable`,
   upstreamTimeout: `${TYPE_PREFIX}upstream-timeout`,

@@ -80,6 +80,17 @@ const rangeTotalsSchema = z.object({
 /** One source in `GET /v1/status`. */
 export const sourceStatusSchema = z.object({
   source: z.string(),
+  enabled: z.boolean().optional().meta({
+    description:
+      'Fleet mode only: whether the registry schedules the source. A disabled source keeps its archive and status; live searches of it are refused.',
+  }),
+  scheduleMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(60)
+    .optional()
+    .meta({ description: 'Fleet mode only: minutes between collector runs, from the registry.' }),
   state: z.enum(['never_run', 'not_configured', 'ok', 'failing']).meta({
     description:
       "never_run: no cursor yet; not_configured: the last run found the source's secret holding no credentials yet (fill it in); failing: the last run ended with an error after the last success; ok otherwise.",

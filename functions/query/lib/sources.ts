@@ -1,7 +1,8 @@
 /**
  * One Mimecast client per configured source, built from its secret on first use and cached for
  * the life of the container. A credentials failure drops the cached client (so a fixed secret is
- * picked up) and, when the secret changed since it was read (rotation), retries once at once.
+ * picked up) and, when the secret changed since it was read (rotation), retries once at once. A
+ * source whose secret id changed (fleet mode: the registry item was edited) gets a new client.
  */
 import { createHash } from 'node:crypto';
 import type { SourceConfig } from '#core/config/env.js';
@@ -10,8 +11,11 @@ import { parseMimecastSecret, SecretNotConfiguredError } from '#core/mimecast/se
 import type { MimecastClient, MimecastSecret } from '#core/mimecast/types.js';
 import { SecretReadError } from '#core/secrets.js';
 
-/** Reads a secret's text (Secrets Manager `SecretString`). */
-export type SecretReader = (secretId: string) => Promise<string>;
+/**
+ * Reads a secret's text (Secrets Manager `SecretString`) for the source that names it: fleet mode
+ * reads it with that source's own credentials (see dependencies.ts).
+ */
+export type SecretReader = (secretId: string, sourceId: string) => Promise<string>;
 
 /** Builds the client of one source. */
 export type ClientFactory = (secret: MimecastSecret, source: SourceConfig) => MimecastClient;
@@ -20,6 +24,8 @@ export type ClientFactory = (secret: MimecastSecret, source: SourceConfig) => Mi
 const PERMANENT_SECRET_ERRORS = new Set([
   'ResourceNotFoundException',
   'AccessDeniedException',
+  // STS's name, when the source-access role may not be assumed (fleet mode).
+  'AccessDenied',
   'DecryptionFailure',
   'InvalidRequestException',
   'InvalidParameterException',
@@ -60,7 +66,8 @@ const safeErrorName = (err: unknown): string =>
 
 /** The per-source client cache. */
 export class SourceClients {
-  private readonly entries = new Map<string, Promise<Entry>>();
+  /** By source id, with the secret id the client is (being) built from. */
+  private readonly entries = new Map<string, { secretId: string; entry: Promise<Entry> }>();
 
   constructor(
     private readonly readSecret: SecretReader,
@@ -69,7 +76,7 @@ export class SourceClients {
 
   /** Runs `call` with the source's client, handling credential failures as described above. */
   async withClient<T>(source: SourceConfig, call: (client: MimecastClient) => Promise<T>): Promise<T> {
-    const builtNow = !this.entries.has(source.id);
+    const builtNow = this.entries.get(source.id)?.secretId !== source.secretId;
     const current = this.entry(source);
     const entry = await current;
     try {
@@ -96,9 +103,9 @@ export class SourceClients {
 
   private entry(source: SourceConfig): Promise<Entry> {
     const existing = this.entries.get(source.id);
-    if (existing) return existing;
+    if (existing !== undefined && existing.secretId === source.secretId) return existing.entry;
     const created = this.build(source);
-    this.entries.set(source.id, created);
+    this.entries.set(source.id, { secretId: source.secretId, entry: created });
     // A failed build is not cached: the next request tries again.
     created.catch(() => this.drop(source.id, created));
     return created;
@@ -106,13 +113,13 @@ export class SourceClients {
 
   /** Forgets `entry` unless a newer one already replaced it. */
   private drop(sourceId: string, entry: Promise<Entry>): void {
-    if (this.entries.get(sourceId) === entry) this.entries.delete(sourceId);
+    if (this.entries.get(sourceId)?.entry === entry) this.entries.delete(sourceId);
   }
 
   private async build(source: SourceConfig): Promise<Entry> {
     let text: string;
     try {
-      text = await this.readSecret(source.secretId);
+      text = await this.readSecret(source.secretId, source.id);
     } catch (err: unknown) {
       // Not a failure to read: the secret is there and simply empty (the operator has not filled
       // it yet), or it holds something unusable (a binary secret): both are reported as they are.

@@ -24,11 +24,35 @@ const rangeOf = (range: RecordedRange) => ({
   reason: range.reason,
 });
 
-/** The status of one source; `state` null means the collector never ran for it. */
-export function describeSource(sourceId: string, state: CursorState | null, nowMs: number): SourceStatus {
+/** What the registry says about a source (fleet mode), shown beside its cursor. */
+export interface RegistryFacts {
+  enabled: boolean;
+  scheduleMinutes?: number | undefined;
+}
+
+/** The fields of `facts`, or none (the environment's sources have no registry item). */
+const registryFields = (facts: RegistryFacts | undefined) =>
+  facts === undefined
+    ? {}
+    : {
+        enabled: facts.enabled,
+        ...(facts.scheduleMinutes === undefined ? {} : { scheduleMinutes: facts.scheduleMinutes }),
+      };
+
+/**
+ * The status of one source; `state` null means the collector never ran for it. `facts` (fleet
+ * mode) adds `enabled` and `scheduleMinutes` from the registry.
+ */
+export function describeSource(
+  sourceId: string,
+  state: CursorState | null,
+  nowMs: number,
+  facts?: RegistryFacts,
+): SourceStatus {
   if (state === null) {
     return {
       source: sourceId,
+      ...registryFields(facts),
       state: 'never_run',
       notConfiguredSince: null,
       running: false,
@@ -66,6 +90,7 @@ export function describeSource(sourceId: string, state: CursorState | null, nowM
   const oldest = state.rescan[0];
   return {
     source: sourceId,
+    ...registryFields(facts),
     state: notConfigured ? 'not_configured' : failing ? 'failing' : 'ok',
     notConfiguredSince: notConfigured ? (state.notConfiguredSince ?? state.lastStop?.at ?? null) : null,
     running: leaseExpiry !== undefined && leaseExpiry > nowMs,

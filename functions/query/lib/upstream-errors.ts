@@ -20,6 +20,8 @@ export interface UpstreamContext {
   /** True when the request's own deadline fired (whatever the client then threw). */
   deadlineExceeded: boolean;
   deadlineMs: number;
+  /** Appended to the detail of a secret that may not be read (fleet mode: the tag it needs). */
+  secretAccessNote?: string | undefined;
 }
 
 /** A Mimecast error code, if it looks like one (it is echoed, so anything else is dropped). */
@@ -155,7 +157,8 @@ export function upstreamProblem(err: unknown, ctx: UpstreamContext): ProblemSpec
           title: 'The Mimecast credentials cannot be read',
           detail:
             `Could not read secret ${err.secretId} for source "${ctx.source.id}" (${err.errorName}). Check that it ` +
-            'exists, holds a JSON SecretString, and that the query function may read it.',
+            'exists, holds a JSON SecretString, and that the query function may read it.' +
+            (ctx.secretAccessNote === undefined ? '' : ` ${ctx.secretAccessNote}`),
         }
       : {
           status: 503,
