@@ -14,7 +14,7 @@
 import { gzipSync } from 'node:zlib';
 import { ParquetWriter, type SchemaElement } from 'hyparquet-writer';
 import { type AuditRecord, RECORD_COLUMNS } from '../archive/record.js';
-import { SinkWriter } from './sink-writer.js';
+import { SinkWriter, serialFileWriter } from './sink-writer.js';
 
 /** One column of the Parquet file, named and typed as the Glue table declares it. */
 export interface ParquetColumn {
@@ -158,11 +158,6 @@ export function createParquetRecordWriter(
   let buffers = emptyBuffers();
   let buffered = 0;
   let rows = 0;
-  // Calls run one after another (a write() not awaited before the next still keeps row order),
-  // and after a failure (the sink rejected) every later call fails with it: the file is unusable.
-  let queue: Promise<unknown> = Promise.resolve();
-  let failure: unknown;
-  let closed = false;
 
   /** Encodes the buffered rows as one row group and waits until the sink has taken its bytes. */
   async function writeRowGroup(): Promise<void> {
@@ -195,33 +190,12 @@ export function createParquetRecordWriter(
     }
   }
 
-  function enqueue<T>(step: () => Promise<T>): Promise<T> {
-    const run = queue.then(async () => {
-      if (failure !== undefined) throw failure;
-      try {
-        return await step();
-      } catch (error) {
-        failure = error;
-        throw error;
-      }
-    });
-    queue = run.catch(() => undefined);
-    return run;
-  }
-
-  return {
-    write(records) {
-      if (closed) return Promise.reject(new Error('ParquetRecordWriter.write after close'));
-      return enqueue(() => append(records));
+  return serialFileWriter<AuditRecord>('ParquetRecordWriter', {
+    append,
+    finish: async () => {
+      await writeRowGroup();
+      await writer.finish();
+      return { rows, bytes: output.offset, rowGroups: writer.row_groups.length };
     },
-    close() {
-      if (closed) return Promise.reject(new Error('ParquetRecordWriter.close called twice'));
-      closed = true;
-      return enqueue(async () => {
-        await writeRowGroup();
-        await writer.finish();
-        return { rows, bytes: output.offset, rowGroups: writer.row_groups.length };
-      });
-    },
-  };
+  });
 }

@@ -20,7 +20,7 @@
 import { gzipSync } from 'node:zlib';
 import { ParquetWriter } from 'hyparquet-writer';
 import { PARQUET_GZIP_LEVEL } from '#core/columnar/parquet-writer.js';
-import { SinkWriter } from '#core/columnar/sink-writer.js';
+import { SinkWriter, serialFileWriter } from '#core/columnar/sink-writer.js';
 import type { OcsfClassUid } from './classify.js';
 import type { OcsfEvent } from './map.js';
 import { type OcsfField, ocsfFields, ocsfParquetSchema } from './parquet-schema.js';
@@ -185,11 +185,6 @@ export function createOcsfParquetWriter(
   let buffers: unknown[][] = columns.map(() => []);
   let buffered = 0;
   let rows = 0;
-  // Calls run one after another (a write() not awaited before the next still keeps row order),
-  // and after a failure every later call fails with it: the file is unusable.
-  let queue: Promise<unknown> = Promise.resolve();
-  let failure: unknown;
-  let closed = false;
 
   /** Encodes the buffered rows as one row group and waits until the sink has taken its bytes. */
   async function writeRowGroup(): Promise<void> {
@@ -226,33 +221,12 @@ export function createOcsfParquetWriter(
     }
   }
 
-  function enqueue<T>(step: () => Promise<T>): Promise<T> {
-    const run = queue.then(async () => {
-      if (failure !== undefined) throw failure;
-      try {
-        return await step();
-      } catch (error) {
-        failure = error;
-        throw error;
-      }
-    });
-    queue = run.catch(() => undefined);
-    return run;
-  }
-
-  return {
-    write(events) {
-      if (closed) return Promise.reject(new Error('OcsfParquetWriter.write after close'));
-      return enqueue(() => append(events));
+  return serialFileWriter<OcsfEvent>('OcsfParquetWriter', {
+    append,
+    finish: async () => {
+      await writeRowGroup();
+      await writer.finish();
+      return { rows, bytes: output.offset, rowGroups: writer.row_groups.length };
     },
-    close() {
-      if (closed) return Promise.reject(new Error('OcsfParquetWriter.close called twice'));
-      closed = true;
-      return enqueue(async () => {
-        await writeRowGroup();
-        await writer.finish();
-        return { rows, bytes: output.offset, rowGroups: writer.row_groups.length };
-      });
-    },
-  };
+  });
 }
