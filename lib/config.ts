@@ -560,11 +560,19 @@ function perSourceProblems(config: ParsedConfig, ctx: RefinementContext): void {
 }
 
 /**
- * Fleet mode: the sources seed the registry through one custom resource (its request must stay
- * small), the compactor still lists the declared sources in its environment, and the per-source
+ * Fleet mode: the compactor keeps Athena's view of the sources current, the sources seed the
+ * registry through one custom resource (its request must stay small), and the per-source
  * collector options have fleet equivalents.
  */
 function fleetProblems(config: ParsedConfig, ctx: RefinementContext): void {
+  if (!config.compaction.enabled) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['compaction', 'enabled'],
+      message:
+        "fleet mode needs the compactor: it adds the sources added with npm run sources to Athena's source partition projection, without which queries cannot see them",
+    });
+  }
   if (config.reservedConcurrency !== undefined) {
     ctx.addIssue({
       code: 'custom',
@@ -590,18 +598,6 @@ function fleetProblems(config: ParsedConfig, ctx: RefinementContext): void {
       path: ['sources'],
       message: `at most ${MAX_FLEET_SECRET_KEYS} distinct secretKmsKeyArn values in fleet mode (each is a statement of the source-access role); ${keys.size} given`,
     });
-  }
-  // Without Security Lake (checked above with its targets), the compactor's environment lists the
-  // declared sources too.
-  if (config.compaction.enabled && config.ocsf.securityLake === undefined) {
-    const bytes = compactorEnvironmentBytes(config, undefined);
-    if (bytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['sources'],
-        message: `the compactor lists every declared source in its environment, which may hold ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes; these sources could need ${bytes}: use shorter ids, fewer declared sources, or compaction.enabled false (docs/mssp.md)`,
-      });
-    }
   }
   const threshold = config.fleet.freshnessThresholdMinutes;
   if (threshold !== undefined) {

@@ -132,6 +132,7 @@ const COMPACTOR_FIXED_BYTES =
     'DATA_PREFIX',
     'CURSOR_TABLE_NAME',
     'COMPACTION_SOURCE_IDS',
+    'COMPACTION_REGISTRY_SOURCES',
     'COMPACTION_CLOSE_AFTER_SECONDS',
     'TAG_COMPACTED_NDJSON',
     'ARCHIVE_DATABASE',
@@ -149,28 +150,30 @@ const COMPACTOR_FIXED_BYTES =
   'mimecast-audit-compactor'.length +
   'MimecastAuditLake'.length +
   // Bucket name (≤ 63), generated table name (≤ 255), close-after seconds (≤ 7 digits),
-  // "false", "true", region (≤ 14), account id (12).
+  // "false", "true" (twice), region (≤ 14), account id (12).
   63 +
   255 +
   7 +
   5 +
+  4 +
   4 +
   14 +
   12;
 
 /**
  * The largest the compactor's environment can be for `config` once CloudFormation has resolved
- * every name: every source id, and SECURITY_LAKE_TARGETS (`targetsJson`, known in full from the
- * configuration) when Security Lake delivery is on.
+ * every name: every source id (fleet mode lists none: the compactor finds them in the archive),
+ * and SECURITY_LAKE_TARGETS (`targetsJson`, known in full from the configuration) when Security
+ * Lake delivery is on.
  */
 export function compactorEnvironmentBytes(
-  config: Pick<AppConfigInput, 'sources' | 'dataPrefix' | 'athena'>,
+  config: Pick<AppConfigInput, 'sources' | 'dataPrefix' | 'athena' | 'fleet'>,
   targetsJson: string | undefined,
 ): number {
   const dataPrefix = config.dataPrefix ?? 'mimecast/audit-events';
   return (
     COMPACTOR_FIXED_BYTES +
-    config.sources.map((s) => s.id).join(',').length +
+    (config.fleet?.enabled ? 0 : config.sources.map((s) => s.id).join(',').length) +
     dataPrefix.length +
     `${dataPrefix}-ocsf`.length +
     (config.athena?.databaseName ?? 'mimecast_audit_lake').length +

@@ -7,6 +7,7 @@
 import * as z from 'zod';
 import { parseObjectKey } from '#core/archive/layout.js';
 import type { CompactionRequest } from '#core/columnar/compactor.js';
+import { SOURCE_ID_PATTERN } from '#core/source-id.js';
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a day as YYYY-MM-DD');
 
@@ -16,10 +17,7 @@ const rebuildSchema = z
       .object({
         from: day,
         to: day,
-        sources: z
-          .array(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/))
-          .min(1)
-          .optional(),
+        sources: z.array(z.string().regex(SOURCE_ID_PATTERN)).min(1).optional(),
       })
       .strict()
       .refine((r) => r.from <= r.to, { message: 'from must not be after to', path: ['to'] }),

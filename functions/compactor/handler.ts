@@ -22,6 +22,7 @@ import {
   compactorSettings,
   runCompaction,
 } from '#core/columnar/compactor.js';
+import { GlueProjectedSources } from '#core/columnar/glue-projected-sources.js';
 import { archiveTableNames } from '#core/columnar/glue-view.js';
 import { GlueViewPublisher } from '#core/columnar/glue-view-publisher.js';
 import { DynamoCompactionLeases } from '#core/columnar/lease.js';
@@ -31,6 +32,7 @@ import { type CompactorConfig, compactorEnvSchema, parseEnvironment } from '#cor
 import { DynamoCursorReader } from '#core/cursor/dynamo-cursor-reader.js';
 import { METRICS_NAMESPACE, SOURCE_DIMENSION } from '#core/observability.js';
 import { systemClock } from '#core/ports.js';
+import { DynamoSourceRegistryReader } from '#core/registry/dynamo-registry-reader.js';
 import { requestOf } from './events.js';
 
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME || 'mimecast-audit-compactor';
@@ -57,6 +59,11 @@ function getRuntime(): Runtime {
   const s3 = tracer.captureAWSv3Client(new S3Client(awsClientConfig(config)));
   const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient(awsClientConfig(config)));
   const glue = tracer.captureAWSv3Client(new GlueClient(awsClientConfig(config)));
+  const tables = {
+    database: config.ARCHIVE_DATABASE,
+    view: config.ARCHIVE_VIEW,
+    ...archiveTableNames(config.ARCHIVE_VIEW),
+  };
   runtime = {
     config,
     deps: {
@@ -85,11 +92,15 @@ function getRuntime(): Runtime {
             target.bucket,
           ),
       ),
-      view: new GlueViewPublisher(glue, {
-        database: config.ARCHIVE_DATABASE,
-        view: config.ARCHIVE_VIEW,
-        ...archiveTableNames(config.ARCHIVE_VIEW),
-      }),
+      view: new GlueViewPublisher(glue, tables),
+      registry: config.COMPACTION_REGISTRY_SOURCES
+        ? new DynamoSourceRegistryReader(dynamodb, config.CURSOR_TABLE_NAME, {
+            onProblem: (problem) => logger.warn('Unreadable registry item (still compacted)', { ...problem }),
+          })
+        : undefined,
+      projectedSources: config.COMPACTION_REGISTRY_SOURCES
+        ? new GlueProjectedSources(glue, tables.database, [tables.ndjson, tables.parquet], systemClock)
+        : undefined,
       log: {
         info: (message, attributes) => logger.info(message, attributes ?? {}),
         warn: (message, attributes) => logger.warn(message, attributes ?? {}),

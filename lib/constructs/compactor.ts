@@ -14,6 +14,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { archiveTableNames } from '#core/columnar/glue-view.js';
 import { parquetRoot } from '#core/columnar/layout.js';
 import { compactorKey, VIEW_LEASE } from '#core/columnar/lease.js';
 import type { CompactorEnvironment } from '#core/config/env.js';
@@ -41,11 +42,13 @@ export interface CompactorProps {
   archiveBucket: s3.IBucket;
   cursorTable: dynamodb.ITable;
   dataPrefix: string;
-  /** The sources it compacts (COMPACTION_SOURCE_IDS). */
+  /** The sources it compacts (COMPACTION_SOURCE_IDS; fleet mode: those it finds as well). */
   sourceIds: readonly string[];
   /**
-   * Fleet mode: the cursor and lease items it may touch are named by pattern (`source#*`,
-   * `compactor#*`) instead of one key per source, so its policy does not grow with the sources.
+   * Fleet mode: it also compacts the sources added at run time (found in the archive) and adds
+   * them to Athena's `source` partition projection; the cursor and lease items it may touch are
+   * named by pattern (`source#*`, `compactor#*`) instead of one key per source, so its policy does
+   * not grow with the sources.
    */
   anySource?: boolean | undefined;
   /** Settle time plus the largest rescan age of any source, in seconds. */
@@ -70,7 +73,10 @@ export class Compactor extends Construct {
       BUCKET_NAME: props.archiveBucket.bucketName,
       DATA_PREFIX: props.dataPrefix,
       CURSOR_TABLE_NAME: props.cursorTable.tableName,
-      COMPACTION_SOURCE_IDS: props.sourceIds.join(','),
+      // Fleet mode finds the sources in the archive: the environment does not grow with them.
+      ...(props.anySource
+        ? { COMPACTION_REGISTRY_SOURCES: 'true' }
+        : { COMPACTION_SOURCE_IDS: props.sourceIds.join(',') }),
       COMPACTION_CLOSE_AFTER_SECONDS: String(props.closeAfterSeconds),
       TAG_COMPACTED_NDJSON: settings.ndjsonTransition === undefined ? 'false' : 'true',
       ARCHIVE_DATABASE: props.athena.databaseName,
@@ -207,6 +213,42 @@ export class Compactor extends Construct {
       }),
     );
     const stack = Stack.of(this);
+    const tableArn = (name: string) =>
+      stack.formatArn({
+        service: 'glue',
+        resource: 'table',
+        resourceName: `${props.athena.databaseName}/${name}`,
+      });
+    if (props.anySource) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'ListTheSourceRegistry',
+          // The sources added at run time. Scan has no partition key to condition on; the reader
+          // keeps the `source-config#` items, which hold settings and secret ARNs, no secret.
+          actions: ['dynamodb:Scan'],
+          resources: [cursorTable.tableArn],
+        }),
+      );
+      const tables = archiveTableNames(props.athena.tableName);
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'AddSourcesToTheArchiveTablesProjection',
+          // Read the two tables behind the view and rewrite them with sources added to the
+          // `source` enum (projected-sources.ts); Glue checks the catalog and database too.
+          actions: ['glue:GetTable', 'glue:UpdateTable'],
+          resources: [
+            stack.formatArn({ service: 'glue', resource: 'catalog' }),
+            stack.formatArn({
+              service: 'glue',
+              resource: 'database',
+              resourceName: props.athena.databaseName,
+            }),
+            tableArn(tables.ndjson),
+            tableArn(tables.parquet),
+          ],
+        }),
+      );
+    }
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'RewriteTheArchiveView',
@@ -215,11 +257,7 @@ export class Compactor extends Construct {
         resources: [
           stack.formatArn({ service: 'glue', resource: 'catalog' }),
           stack.formatArn({ service: 'glue', resource: 'database', resourceName: props.athena.databaseName }),
-          stack.formatArn({
-            service: 'glue',
-            resource: 'table',
-            resourceName: `${props.athena.databaseName}/${props.athena.tableName}`,
-          }),
+          tableArn(props.athena.tableName),
         ],
       }),
     );

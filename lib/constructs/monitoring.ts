@@ -450,7 +450,7 @@ export class Monitoring extends Construct {
       alarm(
         'CompactionFailures',
         'compaction-failures',
-        "Days of a source could not be compacted (the notification names the source; the compactor's log line 'Day compaction failed' names the day and the reason, e.g. a day over COMPACTION_MAX_DAY_RECORDS). Those days stay readable from their NDJSON. Fix the cause, then rebuild the days (docs/operate.md). Clears after a period without failures.",
+        "Days of a source could not be compacted (the notification names the source; the compactor's log line 'Day compaction failed' names the day and the reason, e.g. a day over COMPACTION_MAX_DAY_RECORDS). Those days stay readable from their NDJSON. Fix the cause, then rebuild the days (docs/operate.md). Source ~view: the view could not be rewritten; ~catalog (fleet mode): the registry could not be listed or a source could not be added to Athena's partition projection (docs/mssp.md). Clears after a period without failures.",
         { threshold: 1, ...once },
         perSource(CompactorMetric.CompactionFailures, 'SUM', 'Days that failed to compact'),
       );

@@ -308,18 +308,41 @@ describe('fleet mode: collector, dispatcher and seed', () => {
     ]);
   });
 
-  it('compacts the declared sources with cursor and lease keys named by pattern', () => {
+  it('compacts the sources it finds in the archive, with cursor and lease keys named by pattern', () => {
     const t = fleetTemplate(50);
     const [, fn] = compactorFunction(t);
-    const leases = roleStatements(t, roleOfFunction(fn)).find(
-      (s) => s.Sid === 'ReadCursorsTakeCompactorLeases',
-    );
+    const statements = roleStatements(t, roleOfFunction(fn));
+    const leases = statements.find((s) => s.Sid === 'ReadCursorsTakeCompactorLeases');
 
-    expect(String(environmentOf(fn).COMPACTION_SOURCE_IDS).split(',')).toHaveLength(50);
+    // Its environment does not grow with the sources: none is listed there.
+    expect(environmentOf(fn).COMPACTION_REGISTRY_SOURCES).toBe('true');
+    expect(environmentOf(fn).COMPACTION_SOURCE_IDS).toBeUndefined();
     expect(conditionValues(leases as Statement, 'ForAllValues:StringLike', 'dynamodb:LeadingKeys')).toEqual([
       'source#*',
       'compactor#*',
     ]);
+  });
+
+  it("lets the compactor rewrite exactly the two archive tables' projection, besides the view", () => {
+    const t = fleetTemplate(1);
+    const [, fn] = compactorFunction(t);
+    const statements = roleStatements(t, roleOfFunction(fn));
+    const projection = statements.find((s) => s.Sid === 'AddSourcesToTheArchiveTablesProjection');
+    const list = (value: unknown) => (Array.isArray(value) ? value : [value]).map(flatten);
+    const tables = list(projection?.Resource).filter((r) => r.includes(':table/'));
+
+    expect(list(projection?.Action).sort()).toEqual(['glue:GetTable', 'glue:UpdateTable']);
+    expect(tables.map((r) => r.slice(r.indexOf(':table/')))).toEqual([
+      ':table/mimecast_audit_lake/audit_events_ndjson',
+      ':table/mimecast_audit_lake/audit_events_parquet',
+    ]);
+    // Per-source mode declares its sources in the table: the compactor does not touch it.
+    const perSource = buildStack().template;
+    const [, perSourceFn] = compactorFunction(perSource);
+    expect(roleStatements(perSource, roleOfFunction(perSourceFn)).map((s) => s.Sid)).not.toContain(
+      'AddSourcesToTheArchiveTablesProjection',
+    );
+    expect(environmentOf(perSourceFn).COMPACTION_SOURCE_IDS).toBe('default');
   });
 });
 
@@ -453,8 +476,8 @@ describe('fleet mode: configuration', () => {
     expect(parseAppConfig(DEFAULT_CONFIG).fleet.enabled).toBe(false);
   });
 
-  it('holds up to MAX_FLEET_SOURCES sources (compaction off: the compactor lists them), not one more', () => {
-    const many = { fleet: { enabled: true }, compaction: { enabled: false } };
+  it('holds up to MAX_FLEET_SOURCES sources, not one more', () => {
+    const many = { fleet: { enabled: true } };
 
     expect(problems({ ...many, sources: numberedSources(MAX_FLEET_SOURCES) })).toBe('');
     expect(problems({ ...many, sources: numberedSources(MAX_FLEET_SOURCES + 1) })).toMatch(
@@ -477,12 +500,13 @@ describe('fleet mode: configuration', () => {
     expect(problems({ fleet: { enabled: true, dispatchConcurrency: 0 } })).toMatch(
       /^fleet\.dispatchConcurrency/m,
     );
-    // The compactor's environment lists the declared sources: long ids overflow it.
-    const long = Array.from({ length: 200 }, (_, i) => ({ id: `${'tenant-'.repeat(6)}${i}` }));
-    expect(problems({ fleet: { enabled: true }, sources: long })).toMatch(
-      /compactor lists every declared source/,
+    // The compactor keeps Athena's list of sources: fleet mode cannot go without it.
+    expect(problems({ fleet: { enabled: true }, compaction: { enabled: false } })).toMatch(
+      /^compaction\.enabled: fleet mode needs the compactor/m,
     );
-    expect(problems({ fleet: { enabled: true }, compaction: { enabled: false }, sources: long })).toBe('');
+    // Its environment does not list the sources in fleet mode: long ids do not overflow it.
+    const long = Array.from({ length: 200 }, (_, i) => ({ id: `${'tenant-'.repeat(6)}${i}` }));
+    expect(problems({ fleet: { enabled: true }, sources: long })).toBe('');
   });
 
   it('checks the freshness threshold against the longest schedule of a source', () => {

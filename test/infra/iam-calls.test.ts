@@ -63,6 +63,7 @@ const ACTIONS: Record<string, Record<string, string>> = {
     InvokeCommand: 'lambda:InvokeFunction',
   },
   '@aws-sdk/client-glue': {
+    GetTableCommand: 'glue:GetTable',
     UpdateTableCommand: 'glue:UpdateTable',
   },
   '@aws-sdk/client-athena': {
@@ -127,7 +128,9 @@ const OPTION_ONLY: Record<string, string[]> = {
 const FLEET_ONLY: Record<string, string[]> = {
   collector: ['sts:AssumeRole', 'sts:TagSession'],
   query: ['dynamodb:Scan', 'sts:AssumeRole', 'sts:TagSession'],
-  compactor: [],
+  // Listing the registry, and reading the tables to add its sources to Athena's partition
+  // projection (per-source mode declares both).
+  compactor: ['dynamodb:Scan', 'glue:GetTable'],
 };
 
 /**

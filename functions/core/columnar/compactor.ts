@@ -4,17 +4,23 @@
  * since (late merges; older days cannot change any more), and stop in time. A day that fails is
  * reported and left to the next run; the view keeps reading its NDJSON meanwhile, so nothing is
  * ever missing from queries.
+ *
+ * In fleet mode sources are added at run time (`npm run sources`), so a run also compacts every
+ * source of the registry and adds each to the `source` enum of Athena's partition projection
+ * (projected-sources.ts): a source the enum lacks is invisible to queries.
  */
 import { randomUUID } from 'node:crypto';
 import { partitionPrefix } from '#core/archive/layout.js';
 import type { CompactorConfig } from '#core/config/env.js';
 import { CompactorMetric, type CompactorMetricName } from '#core/observability.js';
 import type { Clock, CursorState } from '#core/ports.js';
+import { SOURCE_ID_PATTERN } from '#core/source-id.js';
 import { dayStartMs, openReason } from './closure.js';
 import { compactDay, dayObjects, isCurrent } from './compact-day.js';
 import { parquetDayKey, parquetRoot } from './layout.js';
-import { type CompactionLeases, VIEW_LEASE } from './lease.js';
+import { CATALOG_LEASE, type CompactionLeases, VIEW_LEASE } from './lease.js';
 import type { OcsfOutput } from './ocsf-day.js';
+import type { ProjectedSources } from './projected-sources.js';
 import type { ColumnarStorage } from './storage.js';
 
 const DAY_MS = 86_400_000;
@@ -25,6 +31,11 @@ export interface CompactorSettings {
   DATA_PREFIX: string;
   /** Every source to compact (a request may name fewer). */
   SOURCE_IDS: readonly string[];
+  /**
+   * Fleet mode: also every source in the registry (`deps.registry`: added without a deploy), and
+   * a request may name any source (an archive write of one removed from the registry since).
+   */
+  REGISTRY_SOURCES: boolean;
   /** Settle time plus the largest rescan age over every source, in seconds. */
   CLOSE_AFTER_SECONDS: number;
   /** Compacted days younger than this many days are checked for changes on every run. */
@@ -43,6 +54,7 @@ export function compactorSettings(config: CompactorConfig): CompactorSettings {
   return {
     DATA_PREFIX: config.DATA_PREFIX,
     SOURCE_IDS: config.COMPACTION_SOURCE_IDS,
+    REGISTRY_SOURCES: config.COMPACTION_REGISTRY_SOURCES,
     CLOSE_AFTER_SECONDS: config.COMPACTION_CLOSE_AFTER_SECONDS,
     RECHECK_DAYS: config.COMPACTION_RECHECK_DAYS,
     MAX_DAY_RECORDS: config.COMPACTION_MAX_DAY_RECORDS,
@@ -92,6 +104,10 @@ export interface CompactorDeps {
   view?: ViewPublisher | undefined;
   /** Present: each compacted day also gets its OCSF copy (and Security Lake deliveries). */
   ocsf?: OcsfOutput | undefined;
+  /** Fleet mode: the ids of the sources in the registry (enabled or not). */
+  registry?: { sourceIds(): Promise<string[]> } | undefined;
+  /** Present (fleet mode): every source handled is added to Athena's `source` enum if missing. */
+  projectedSources?: ProjectedSources | undefined;
 }
 
 /** One day's outcome, for the summary. */
@@ -120,6 +136,8 @@ export interface CompactionSummary {
   boundaries: Record<string, string>;
   /** The view was rewritten because a boundary moved. */
   viewPublished: boolean;
+  /** Sources added to Athena's partition projection (fleet mode). */
+  sourcesProjected: string[];
   stopReason: 'done' | 'time_budget';
 }
 
@@ -136,6 +154,7 @@ const emptySummary = (): CompactionSummary => ({
   uncompacted: 0,
   boundaries: {},
   viewPublished: false,
+  sourcesProjected: [],
   stopReason: 'done',
 });
 
@@ -160,7 +179,18 @@ export async function runCompaction(
   const { storage, clock, log, metrics } = deps;
   const summary = emptySummary();
   const owner = randomUUID();
-  const sources = request.sources?.filter((id) => settings.SOURCE_IDS.includes(id)) ?? settings.SOURCE_IDS;
+  let everySource: readonly string[] | undefined;
+  const allSources = async (): Promise<readonly string[]> => {
+    everySource ??= await sourcesOf(deps, settings, summary);
+    return everySource;
+  };
+  const sources =
+    request.sources?.filter((id) =>
+      settings.REGISTRY_SOURCES ? SOURCE_ID_PATTERN.test(id) : settings.SOURCE_IDS.includes(id),
+    ) ?? (await allSources());
+  // First, so a new source's NDJSON is queryable before its days close. A full run reads the
+  // catalog afresh: a deployment may have rewritten the tables since.
+  await project(deps, sources, { fresh: request.sources === undefined }, owner, summary);
   const outOfTime = () => budget.remainingMs() < settings.SAFETY_MARGIN_MS;
   let boundariesMoved = false;
 
@@ -292,9 +322,76 @@ export async function runCompaction(
   // Also on every full run: a publish that failed earlier is made good within one schedule period.
   const fullRun = request.from === undefined && request.to === undefined && request.sources === undefined;
   if ((boundariesMoved || fullRun) && deps.view !== undefined) {
-    summary.viewPublished = await publishView(deps, settings, owner);
+    summary.viewPublished = await publishView(deps, await allSources(), owner);
   }
   return summary;
+}
+
+/**
+ * The declared sources, and in fleet mode every source of the registry and every source Athena's
+ * tables list (a source removed from the registry still has days to compact and read from Parquet).
+ */
+async function sourcesOf(
+  deps: CompactorDeps,
+  settings: CompactorSettings,
+  summary: CompactionSummary,
+): Promise<readonly string[]> {
+  if (!settings.REGISTRY_SOURCES) return settings.SOURCE_IDS;
+  const { registry, projectedSources } = deps;
+  const lists: Array<[string, (() => Promise<string[]>) | undefined]> = [
+    ['registry', registry && (() => registry.sourceIds())],
+    ['partition projection', projectedSources && (() => projectedSources.listed())],
+  ];
+  const found = new Set(settings.SOURCE_IDS);
+  for (const [name, list] of lists) {
+    if (list === undefined) continue;
+    try {
+      for (const id of await list()) found.add(id);
+    } catch (err: unknown) {
+      // The sources of the other lists are still done; these wait for the next run, and it is alarmed.
+      summary.failures.push({ sourceId: CATALOG_LEASE, dt: '(sources)', error: describe(err) });
+      deps.metrics.count(CompactorMetric.CompactionFailures, 1, CATALOG_LEASE);
+      deps.log.error(`Listing the sources of the ${name} failed`, { error: describe(err) });
+    }
+  }
+  return [...found].sort();
+}
+
+/**
+ * Adds the sources Athena's partition projection lacks, under the catalog's lease (two runs
+ * reading and rewriting the table at once would lose one's addition). A run that finds the lease
+ * held leaves it: its sources stay unlisted in its reading, so its next run tries again.
+ */
+async function project(
+  deps: CompactorDeps,
+  sources: readonly string[],
+  options: { fresh: boolean },
+  owner: string,
+  summary: CompactionSummary,
+): Promise<void> {
+  const catalog = deps.projectedSources;
+  if (catalog === undefined || sources.length === 0) return;
+  try {
+    const missing = await catalog.unlisted(sources, options);
+    if (missing.length === 0) return;
+    const now = deps.clock.now();
+    if (!(await deps.leases.acquire(CATALOG_LEASE, owner, now, now + 60_000))) {
+      deps.log.info('Catalog lease held by another run', { sources: missing });
+      return;
+    }
+    try {
+      await catalog.add(missing);
+    } finally {
+      await deps.leases.release(CATALOG_LEASE, owner);
+    }
+    summary.sourcesProjected.push(...missing);
+    deps.log.info('Sources added to the Athena partition projection', { sources: missing });
+  } catch (err: unknown) {
+    // Their objects stay in S3 and the next run tries again; until then queries miss them: alarmed.
+    summary.failures.push({ sourceId: CATALOG_LEASE, dt: '(catalog)', error: describe(err) });
+    deps.metrics.count(CompactorMetric.CompactionFailures, 1, CATALOG_LEASE);
+    deps.log.error('Adding sources to the Athena partition projection failed', { error: describe(err) });
+  }
 }
 
 /**
@@ -302,15 +399,11 @@ export async function runCompaction(
  * runs cannot interleave a read of the boundaries with the other's write of the view. A run
  * that finds the lease held leaves it: the holder publishes boundaries at least as new.
  */
-async function publishView(
-  deps: CompactorDeps,
-  settings: CompactorSettings,
-  owner: string,
-): Promise<boolean> {
+async function publishView(deps: CompactorDeps, sources: readonly string[], owner: string): Promise<boolean> {
   const now = deps.clock.now();
   if (!(await deps.leases.acquire(VIEW_LEASE, owner, now, now + 60_000))) return false;
   try {
-    await deps.view?.publish(await deps.leases.boundaries(settings.SOURCE_IDS));
+    await deps.view?.publish(await deps.leases.boundaries(sources));
     return true;
   } catch (err: unknown) {
     // The view keeps its older, lower boundaries: still complete, only reading more NDJSON. The

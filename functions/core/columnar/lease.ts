@@ -4,7 +4,8 @@
  * S3-triggered run, finds it held and leaves the source alone; a run that dies keeps it only
  * until it expires), and the source's view boundary (`parquetBefore`: every day before it is
  * read from Parquet), written only by the lease holder. The item `compactor#~view` is the lease
- * of whoever rewrites the view.
+ * of whoever rewrites the view, `compactor#~catalog` that of whoever adds sources to Athena's
+ * partition projection.
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -23,6 +24,9 @@ export interface CompactionLeases {
 
 /** The lease name of the view's writer (not a source id: those never start with `~`). */
 export const VIEW_LEASE = '~view';
+
+/** The lease name of whoever adds sources to Athena's partition projection (fleet mode). */
+export const CATALOG_LEASE = '~catalog';
 
 /** The item key of a source's compactor lease. */
 export const compactorKey = (sourceId: string): string => `compactor#${sourceId}`;

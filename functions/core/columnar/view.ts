@@ -10,12 +10,12 @@
  * view (Athena, Trino) and the local DuckDB view; tests run it on DuckDB.
  */
 import { RECORD_COLUMNS } from '#core/archive/record.js';
+import { SOURCE_ID_PATTERN } from '#core/source-id.js';
 
 /** The view's columns, in order: the record columns, then the partitions (as `SELECT *` gives them). */
 export const VIEW_COLUMNS = [...RECORD_COLUMNS.map((c) => c.name), 'source', 'dt'] as const;
 
 const IDENTIFIER = /^[a-z][a-z0-9_]{0,63}$/;
-const SOURCE_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Per source: every day before this (`YYYY-MM-DD`, exclusive) is read from Parquet. */
@@ -26,7 +26,7 @@ function fromParquet(alias: string, boundaries: ViewBoundaries): string {
   const terms = [...boundaries.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([source, before]) => {
-      if (!SOURCE_ID.test(source)) throw new RangeError(`not a source id: ${source}`);
+      if (!SOURCE_ID_PATTERN.test(source)) throw new RangeError(`not a source id: ${source}`);
       if (!DAY.test(before)) throw new RangeError(`not a day: ${before}`);
       return `(${alias}.source = '${source}' AND ${alias}.dt < '${before}')`;
     });

@@ -6,6 +6,7 @@
 // A namespace import lets esbuild tree-shake zod (`import { z }` pulls in all of it, ~360 KB).
 import * as z from 'zod';
 import { AWS_CLIENT_DEFAULTS } from '#core/aws-clients.js';
+import { SOURCE_ID_PATTERN, SOURCE_ID_RULE } from '#core/source-id.js';
 
 const positiveInt = (def: number, max: number) => z.coerce.number().int().positive().max(max).default(def);
 
@@ -13,10 +14,7 @@ const positiveInt = (def: number, max: number) => z.coerce.number().int().positi
 const sharedShape = {
   /** Secrets Manager ARN or name of the Mimecast credentials (JSON, see docs/deploy.md, Fill in the Mimecast credentials). */
   MIMECAST_SECRET_ID: z.string().min(1),
-  SOURCE_ID: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, "-" or "_", at most 63 characters')
-    .default('default'),
+  SOURCE_ID: z.string().regex(SOURCE_ID_PATTERN, SOURCE_ID_RULE).default('default'),
   BUCKET_NAME: z.string().min(3),
   DATA_PREFIX: z
     .string()
@@ -170,64 +168,74 @@ const securityLakeTargetsSchema = z
       ),
   );
 
-export const compactorEnvSchema = z.object({
-  BUCKET_NAME: sharedShape.BUCKET_NAME,
-  DATA_PREFIX: sharedShape.DATA_PREFIX,
-  CURSOR_TABLE_NAME: sharedShape.CURSOR_TABLE_NAME,
-  /** The sources to compact, comma-separated (every configured source). */
-  COMPACTION_SOURCE_IDS: z
-    .string()
-    .transform((raw) =>
-      raw
-        .split(',')
-        .map((id) => id.trim())
-        .filter((id) => id !== ''),
-    )
-    .pipe(
-      z
-        .array(sharedShape.SOURCE_ID.unwrap())
-        .min(1, 'name at least one source id')
-        .refine((ids) => new Set(ids).size === ids.length, 'source ids must be distinct'),
-    ),
-  /** A day is closed this long after its end: the settle time plus the largest rescan age of any source. */
-  COMPACTION_CLOSE_AFTER_SECONDS: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(60 * 86_400)
-    .default(86_400 + 300),
-  /** Compacted days this young are checked for late changes on every run (covers the largest rescan age). */
-  COMPACTION_RECHECK_DAYS: positiveInt(62, 400),
-  /** Memory bound: a day with more records fails (and stays readable from its NDJSON). */
-  COMPACTION_MAX_DAY_RECORDS: positiveInt(2_000_000, 20_000_000),
-  /** Rows per Parquet row group (the writer's memory grows with it; see parquet-writer.ts). */
-  PARQUET_ROW_GROUP_SIZE: positiveInt(25_000, 1_000_000),
-  /** Tag the NDJSON objects of compacted days so a lifecycle rule may move them to a colder class. */
-  TAG_COMPACTED_NDJSON: booleanText(false),
-  /** The Glue database and the view the compactor rewrites as boundaries move. */
-  ARCHIVE_DATABASE: glueName.default('mimecast_audit_lake'),
-  ARCHIVE_VIEW: glueName.default('audit_events'),
-  SAFETY_MARGIN_MS: positiveInt(60_000, 600_000),
-  /** Also write the OCSF copy (Security Lake custom-source layout) of each compacted day. */
-  OCSF_OUTPUT: booleanText(false),
-  /** Its S3 prefix; default `<DATA_PREFIX>-ocsf`. */
-  OCSF_PREFIX: z.string().min(1).max(200).optional(),
-  /** The `region=` and `accountId=` of the layout (the stack's). */
-  OCSF_REGION: z
-    .string()
-    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region')
-    .default('us-east-1'),
-  /** Security Lake also takes `external` or `external_<id>` for data of accounts outside AWS. */
-  OCSF_ACCOUNT_ID: z
-    .string()
-    .regex(
-      /^(?:\d{12}|external(?:_[A-Za-z0-9-]{1,64})?)$/,
-      'a 12-digit account id, external or external_<id>',
-    )
-    .default('000000000000'),
-  SECURITY_LAKE_TARGETS: securityLakeTargetsSchema.optional(),
-  ...awsClientShape,
-});
+export const compactorEnvSchema = z
+  .object({
+    BUCKET_NAME: sharedShape.BUCKET_NAME,
+    DATA_PREFIX: sharedShape.DATA_PREFIX,
+    CURSOR_TABLE_NAME: sharedShape.CURSOR_TABLE_NAME,
+    /** The sources to compact, comma-separated (every configured source; fleet mode: none needed). */
+    COMPACTION_SOURCE_IDS: z
+      .string()
+      .default('')
+      .transform((raw) =>
+        raw
+          .split(',')
+          .map((id) => id.trim())
+          .filter((id) => id !== ''),
+      )
+      .pipe(
+        z
+          .array(sharedShape.SOURCE_ID.unwrap())
+          .refine((ids) => new Set(ids).size === ids.length, 'source ids must be distinct'),
+      ),
+    /**
+     * Fleet mode: also compact every source of the registry (in CURSOR_TABLE_NAME), and add each to
+     * the `source` partition projection of the tables behind ARCHIVE_VIEW (`<view>_ndjson`, `<view>_parquet`).
+     */
+    COMPACTION_REGISTRY_SOURCES: booleanText(false),
+    /** A day is closed this long after its end: the settle time plus the largest rescan age of any source. */
+    COMPACTION_CLOSE_AFTER_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(60 * 86_400)
+      .default(86_400 + 300),
+    /** Compacted days this young are checked for late changes on every run (covers the largest rescan age). */
+    COMPACTION_RECHECK_DAYS: positiveInt(62, 400),
+    /** Memory bound: a day with more records fails (and stays readable from its NDJSON). */
+    COMPACTION_MAX_DAY_RECORDS: positiveInt(2_000_000, 20_000_000),
+    /** Rows per Parquet row group (the writer's memory grows with it; see parquet-writer.ts). */
+    PARQUET_ROW_GROUP_SIZE: positiveInt(25_000, 1_000_000),
+    /** Tag the NDJSON objects of compacted days so a lifecycle rule may move them to a colder class. */
+    TAG_COMPACTED_NDJSON: booleanText(false),
+    /** The Glue database and the view the compactor rewrites as boundaries move. */
+    ARCHIVE_DATABASE: glueName.default('mimecast_audit_lake'),
+    ARCHIVE_VIEW: glueName.default('audit_events'),
+    SAFETY_MARGIN_MS: positiveInt(60_000, 600_000),
+    /** Also write the OCSF copy (Security Lake custom-source layout) of each compacted day. */
+    OCSF_OUTPUT: booleanText(false),
+    /** Its S3 prefix; default `<DATA_PREFIX>-ocsf`. */
+    OCSF_PREFIX: z.string().min(1).max(200).optional(),
+    /** The `region=` and `accountId=` of the layout (the stack's). */
+    OCSF_REGION: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region')
+      .default('us-east-1'),
+    /** Security Lake also takes `external` or `external_<id>` for data of accounts outside AWS. */
+    OCSF_ACCOUNT_ID: z
+      .string()
+      .regex(
+        /^(?:\d{12}|external(?:_[A-Za-z0-9-]{1,64})?)$/,
+        'a 12-digit account id, external or external_<id>',
+      )
+      .default('000000000000'),
+    SECURITY_LAKE_TARGETS: securityLakeTargetsSchema.optional(),
+    ...awsClientShape,
+  })
+  .refine((env) => env.COMPACTION_REGISTRY_SOURCES || env.COMPACTION_SOURCE_IDS.length > 0, {
+    message: 'name at least one source id (or set COMPACTION_REGISTRY_SOURCES)',
+    path: ['COMPACTION_SOURCE_IDS'],
+  });
 export type CompactorEnvironment = z.input<typeof compactorEnvSchema>;
 export type CompactorConfig = z.output<typeof compactorEnvSchema>;
 

@@ -16,6 +16,8 @@
  * The source id in the file name keeps sources (tenants) apart inside one eventDay folder; the key
  * depends only on its inputs, so a rerun overwrites its object instead of adding one.
  */
+
+import { SOURCE_ID_PATTERN } from '#core/source-id.js';
 import type { OcsfClassUid } from './classify.js';
 
 /** The first part of the default custom source names (`mimecast-auth`…). */
@@ -57,9 +59,6 @@ const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 
 /** A 12-digit AWS account id, or Security Lake's suggestion for records of accounts outside AWS. */
 const ACCOUNT_ID = /^(?:\d{12}|external(?:_[A-Za-z0-9-]{1,64})?)$/;
-
-/** The archive's source ids (SOURCE_ID in functions/core/config/env.ts). */
-const SOURCE_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 const DT = /^(\d{4})-(\d{2})-(\d{2})$/;
 
@@ -141,7 +140,7 @@ export function ocsfDayPrefix(parts: OcsfDayParts): string {
  * Security Lake bucket is this under the location Security Lake gave the source.
  */
 export function ocsfKeyInSource(parts: Omit<OcsfObjectParts, 'prefix' | 'customSourceName'>): string {
-  check('sourceId', parts.sourceId, SOURCE_ID, 'a source id (lower-case letters, digits, "-", "_")');
+  check('sourceId', parts.sourceId, SOURCE_ID_PATTERN, 'a source id (lower-case letters, digits, "-", "_")');
   return `${ocsfDayPath(parts)}${parts.sourceId}-${parts.dt}.parquet`;
 }
 

@@ -12,6 +12,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { SOURCE_ID_PATTERN } from '#core/source-id.js';
 import {
   parseRegistryItem,
   type RegistryProblem,
@@ -80,6 +81,19 @@ export class DynamoSourceRegistryReader implements Pick<SourceRegistry, 'get' | 
   /** Every readable source (enabled or not), in id order; unreadable items go to `onProblem`. */
   async list(): Promise<SourceConfig[]> {
     return (await this.listWithProblems()).sources;
+  }
+
+  /**
+   * The id of every registry item, readable or not (the compactor's list: a source's archive
+   * needs compacting whatever state its settings are in), in order.
+   */
+  async sourceIds(): Promise<string[]> {
+    const { sources, problems } = await this.listWithProblems();
+    const unreadable = problems.flatMap((p) => {
+      const id = p.key.slice(SOURCE_CONFIG_PREFIX.length);
+      return p.key.startsWith(SOURCE_CONFIG_PREFIX) && SOURCE_ID_PATTERN.test(id) ? [id] : [];
+    });
+    return [...new Set([...sources.map((s) => s.sourceId), ...unreadable])].sort();
   }
 
   /** Every registry item: the readable ones as sources (id order), the others as problems (key order). */

@@ -9,6 +9,7 @@
  * lastDispatchedAt S (written by the dispatcher only).
  */
 import * as z from 'zod';
+import { SOURCE_ID_PATTERN, SOURCE_ID_RULE } from '#core/source-id.js';
 
 /** The partition key prefix of registry items (cursor items use `source#`). */
 export const SOURCE_CONFIG_PREFIX = 'source-config#';
@@ -22,9 +23,7 @@ export function sourceConfigKey(sourceId: string): string {
 export const SOURCE_TAG_KEY = 'mimecast-source';
 
 /** A source id: it becomes an S3 partition, a metric dimension, a key and a session tag value. */
-export const sourceIdSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, "-" or "_", at most 63 characters');
+export const sourceIdSchema = z.string().regex(SOURCE_ID_PATTERN, SOURCE_ID_RULE);
 
 /** One source's settings, as stored (defaults are those of a single-source deployment). */
 export const sourceConfigSchema = z

@@ -33,6 +33,7 @@ import {
   startCollector,
   T0,
 } from '../collector/harness.js';
+import { compactorTestSettings } from '../columnar/harness.js';
 
 export { DAY, HOUR, T0 };
 
@@ -151,16 +152,11 @@ export async function startArchiveFixture(
       log: { info: () => undefined, warn: () => undefined, error: () => undefined },
       metrics: { count: () => undefined },
     },
-    {
-      DATA_PREFIX: PREFIX,
+    compactorTestSettings({
       SOURCE_IDS: [sourceId],
-      CLOSE_AFTER_SECONDS: 86_400 + 300,
-      RECHECK_DAYS: 62,
       MAX_DAY_RECORDS: 1_000_000,
       PARQUET_ROW_GROUP_SIZE: 500,
-      TAG_COMPACTED_NDJSON: false,
-      SAFETY_MARGIN_MS: 1_000,
-    },
+    }),
     { remainingMs: () => 600_000 },
   );
   if (compaction.compacted < 2 || compaction.failures.length > 0)

@@ -3,14 +3,18 @@
  * view the stack creates accepts the compactor's UpdateTable, and what Glue then holds is the
  * view SQL with each source's boundary.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { CreateDatabaseCommand, CreateTableCommand, GetTableCommand, GlueClient } from '@aws-sdk/client-glue';
+import {
+  CreateDatabaseCommand,
+  CreateTableCommand,
+  GetTableCommand,
+  type GlueClient,
+} from '@aws-sdk/client-glue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ArchiveTables, archiveTableNames, viewTableInput } from '#core/columnar/glue-view.js';
 import { GlueViewPublisher } from '#core/columnar/glue-view-publisher.js';
+import { type MotoGlue, startMotoGlue } from '#test/support/moto-glue.js';
 
-let moto: ChildProcess;
+let moto: MotoGlue;
 let glue: GlueClient;
 const tables: ArchiveTables = {
   database: 'mimecast_audit_lake',
@@ -18,32 +22,9 @@ const tables: ArchiveTables = {
   ...archiveTableNames('audit_events'),
 };
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 beforeAll(async () => {
-  const port = await freePort();
-  moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  // Ready once it logs that it is running (werkzeug prints "Running on http://127.0.0.1:<port>").
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      if (chunk.toString().includes('Running on')) resolve();
-    };
-    moto.stdout?.on('data', onData);
-    moto.stderr?.on('data', onData);
-    moto.once('exit', (code) => reject(new Error(`moto_server exited with ${code}`)));
-  });
-  glue = new GlueClient({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  moto = await startMotoGlue();
+  glue = moto.glue;
   await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: tables.database } }));
   // As the stack creates it: no source has a Parquet day yet.
   const input = viewTableInput(tables, new Map());
@@ -65,8 +46,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(() => {
-  glue?.destroy();
-  moto?.kill();
+  moto?.close();
 });
 
 /** The SQL of the view Glue holds now. */

@@ -49,6 +49,22 @@ export interface CompactionFixture {
   close(): Promise<void>;
 }
 
+/** Compactor settings for tests: the collector harness's prefix, small row groups, a day closed 1 d 5 min after its end. */
+export function compactorTestSettings(overrides: Partial<CompactorSettings> = {}): CompactorSettings {
+  return {
+    DATA_PREFIX: PREFIX,
+    SOURCE_IDS: [],
+    REGISTRY_SOURCES: false,
+    CLOSE_AFTER_SECONDS: 86_400 + 300,
+    RECHECK_DAYS: 62,
+    MAX_DAY_RECORDS: 2_000_000,
+    PARQUET_ROW_GROUP_SIZE: 100,
+    TAG_COMPACTED_NDJSON: false,
+    SAFETY_MARGIN_MS: 1_000,
+    ...overrides,
+  };
+}
+
 /** Starts stand-ins and a collector, runs it until caught up. */
 export async function startCompactionFixture(
   options: { days?: number; eventsPerDay?: number } = {},
@@ -62,16 +78,7 @@ export async function startCompactionFixture(
   const sourceId = collector.settings.SOURCE_ID;
   const leases = new DynamoCompactionLeases(aws.dynamodb, aws.standins.table);
   const storage = new S3ColumnarStorage(aws.s3, aws.standins.bucket);
-  const settings: CompactorSettings = {
-    DATA_PREFIX: PREFIX,
-    SOURCE_IDS: [sourceId],
-    CLOSE_AFTER_SECONDS: 86_400 + 300,
-    RECHECK_DAYS: 62,
-    MAX_DAY_RECORDS: 2_000_000,
-    PARQUET_ROW_GROUP_SIZE: 100,
-    TAG_COMPACTED_NDJSON: false,
-    SAFETY_MARGIN_MS: 1_000,
-  };
+  const settings = compactorTestSettings({ SOURCE_IDS: [sourceId] });
   const deps = (custom?: ColumnarStorage): CompactorDeps => ({
     storage: custom ?? storage,
     cursor: new DynamoCursorReader(aws.dynamodb, aws.standins.table),

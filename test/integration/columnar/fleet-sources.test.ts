@@ -1,0 +1,306 @@
+/**
+ * Fleet mode: a source added at run time (`npm run sources`: a registry item, never declared, so
+ * neither in the compactor's environment nor in the tables the stack made) is compacted and
+ * becomes visible to Athena. Two real collectors archive into the S3 and DynamoDB stand-ins; the
+ * real compactor reads their sources from the registry and adds them to the `source` partition
+ * projection of the archive tables in an independent Glue (moto's server), keeping the rest of
+ * each table as it was; a deployment that rewrites the tables is repaired, a Glue or registry
+ * failure is reported, and two runs adding sources at once lose neither's addition.
+ */
+import {
+  CreateDatabaseCommand,
+  CreateTableCommand,
+  GetTableCommand,
+  GlueClient,
+  type Table,
+  type TableInput,
+  UpdateTableCommand,
+} from '@aws-sdk/client-glue';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RECORD_COLUMNS } from '#core/archive/record.js';
+import { type CompactionRequest, type CompactorDeps, runCompaction } from '#core/columnar/compactor.js';
+import { GlueProjectedSources } from '#core/columnar/glue-projected-sources.js';
+import { archiveTableNames } from '#core/columnar/glue-view.js';
+import { CATALOG_LEASE, DynamoCompactionLeases } from '#core/columnar/lease.js';
+import type { ProjectedSources } from '#core/columnar/projected-sources.js';
+import { S3ColumnarStorage } from '#core/columnar/s3-columnar-storage.js';
+import { DynamoCursorReader } from '#core/cursor/dynamo-cursor-reader.js';
+import { DynamoSourceRegistry } from '#core/registry/dynamo-registry.js';
+import { DynamoSourceRegistryReader } from '#core/registry/dynamo-registry-reader.js';
+import { JSON_SERDE, projectionParameters, SERDE_PARAMETERS } from '#lib/constructs/athena.js';
+import type { TestClock } from '#test/support/clock.js';
+import { type MotoGlue, startMotoGlue } from '#test/support/moto-glue.js';
+import type { StandinsWithClients } from '#test/support/standins.js';
+import { type CollectorUnderTest, PREFIX, startAws, startCollector, T0 } from '../collector/harness.js';
+import { compactorTestSettings } from './harness.js';
+
+const DATABASE = 'mimecast_audit_lake';
+const TABLES = archiveTableNames('audit_events');
+/** The one source the stack was deployed with. */
+const DECLARED = 'declared';
+
+let aws: StandinsWithClients;
+let moto: MotoGlue;
+let collectors: CollectorUnderTest[];
+/** The sources added at run time, sorted. */
+let added: string[];
+let leases: DynamoCompactionLeases;
+let catalog: GlueProjectedSources;
+let clock: TestClock;
+let registry: DynamoSourceRegistry;
+const failures: Array<{ name: string; sourceId: string }> = [];
+
+const settings = compactorTestSettings({ REGISTRY_SOURCES: true });
+
+/** An archive table as the stack defines it (its parameters from the stack's own function). */
+function stackTable(name: string, root: string): TableInput {
+  return {
+    Name: name,
+    Description: `the ${name} table`,
+    TableType: 'EXTERNAL_TABLE',
+    Parameters: {
+      EXTERNAL: 'TRUE',
+      classification: 'json',
+      ...projectionParameters('archive-bucket', root, [DECLARED], '2025-01-01'),
+    },
+    PartitionKeys: [
+      { Name: 'source', Type: 'string', Comment: 'Configured source id' },
+      { Name: 'dt', Type: 'string', Comment: 'UTC day of event_time, YYYY-MM-DD' },
+    ],
+    StorageDescriptor: {
+      Columns: RECORD_COLUMNS.map((c) => ({ Name: c.name, Type: c.type })),
+      Location: `s3://archive-bucket/${root}/`,
+      InputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+      OutputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+      Compressed: true,
+      SerdeInfo: { SerializationLibrary: JSON_SERDE, Parameters: { ...SERDE_PARAMETERS } },
+    },
+  };
+}
+
+const DEFINITIONS = [stackTable(TABLES.ndjson, PREFIX), stackTable(TABLES.parquet, `${PREFIX}-parquet`)];
+
+async function table(name: string): Promise<Table> {
+  const { Table: found } = await moto.glue.send(new GetTableCommand({ DatabaseName: DATABASE, Name: name }));
+  if (found === undefined) throw new Error(`no table ${name}`);
+  return found;
+}
+
+/** Each table's projected sources. */
+async function projected(): Promise<string[][]> {
+  return Promise.all(
+    DEFINITIONS.map(async (d) => (await table(d.Name ?? '')).Parameters?.['projection.source.values'] ?? ''),
+  ).then((values) => values.map((v) => v.split(',')));
+}
+
+/** What a CloudFormation update of the tables does: the template's definitions again. */
+async function redeployTables(): Promise<void> {
+  for (const input of DEFINITIONS)
+    await moto.glue.send(new UpdateTableCommand({ DatabaseName: DATABASE, TableInput: input }));
+}
+
+function deps(projectedSources: ProjectedSources | undefined = catalog): CompactorDeps {
+  return {
+    storage: new S3ColumnarStorage(aws.s3, aws.standins.bucket),
+    cursor: new DynamoCursorReader(aws.dynamodb, aws.standins.table),
+    leases,
+    clock,
+    registry: new DynamoSourceRegistryReader(aws.dynamodb, aws.standins.table),
+    log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    metrics: {
+      count: (name, value, sourceId) => {
+        if (name === 'CompactionFailures' && value > 0) failures.push({ name, sourceId });
+      },
+    },
+    projectedSources,
+  };
+}
+
+const compact = (request: CompactionRequest = {}, projectedSources?: ProjectedSources) =>
+  runCompaction(deps(projectedSources ?? catalog), settings, { remainingMs: () => 600_000 }, request);
+
+beforeAll(async () => {
+  [aws, moto] = await Promise.all([startAws(), startMotoGlue()]);
+  collectors = [
+    await startCollector(aws, { sim: { eventsPerDay: 60, seed: 3 }, settings: { LOOKBACK_DAYS: 4 } }),
+    await startCollector(aws, { sim: { eventsPerDay: 60, seed: 4 }, settings: { LOOKBACK_DAYS: 4 } }),
+  ];
+  for (const collector of collectors) await collector.runUntilCaughtUp();
+  added = collectors.map((c) => c.settings.SOURCE_ID).sort();
+  clock = collectors[0]?.clock ?? (undefined as never);
+  // As `npm run sources -- add` leaves them.
+  registry = new DynamoSourceRegistry(aws.dynamodb, aws.standins.table);
+  for (const sourceId of added)
+    await registry.add({ sourceId, secretId: `mimecast-audit-lake/${sourceId}` }, new Date(T0).toISOString());
+  leases = new DynamoCompactionLeases(aws.dynamodb, aws.standins.table);
+  await moto.glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: DATABASE } }));
+  for (const input of DEFINITIONS)
+    await moto.glue.send(new CreateTableCommand({ DatabaseName: DATABASE, TableInput: input }));
+  catalog = new GlueProjectedSources(moto.glue, DATABASE, [TABLES.ndjson, TABLES.parquet], clock);
+}, 120_000);
+
+afterAll(async () => {
+  for (const collector of collectors ?? []) await collector.close();
+  await aws?.close();
+  moto?.close();
+});
+
+describe('fleet mode: sources added at run time', () => {
+  it('compacts sources nobody declared and adds them to both tables, changing nothing else', async () => {
+    const summary = await compact();
+
+    expect(summary.failures).toEqual([]);
+    // The added two, and the declared one (listed in the tables, nothing archived).
+    expect(summary.sources).toBe(3);
+    expect(summary.compacted).toBeGreaterThanOrEqual(4);
+    expect(summary.sourcesProjected).toEqual(added);
+    expect(await projected()).toEqual([[...added, DECLARED].sort(), [...added, DECLARED].sort()]);
+    // Every other part of each table is as the stack made it.
+    for (const input of DEFINITIONS) {
+      const found = await table(input.Name ?? '');
+      expect(found.PartitionKeys).toEqual(input.PartitionKeys);
+      expect(found.StorageDescriptor?.SerdeInfo).toEqual(input.StorageDescriptor?.SerdeInfo);
+      expect(found.StorageDescriptor?.Columns).toEqual(input.StorageDescriptor?.Columns);
+      expect(found.StorageDescriptor?.Location).toBe(input.StorageDescriptor?.Location);
+      expect(found.TableType).toBe('EXTERNAL_TABLE');
+      expect({ ...found.Parameters, 'projection.source.values': '' }).toEqual({
+        ...input.Parameters,
+        'projection.source.values': '',
+      });
+    }
+    // The view reads their closed days from Parquet: each has its boundary.
+    expect([...(await leases.boundaries(added)).keys()].sort()).toEqual(added);
+  });
+
+  it('leaves the tables alone when every source is listed', async () => {
+    const versions = await Promise.all(DEFINITIONS.map(async (d) => (await table(d.Name ?? '')).VersionId));
+
+    const summary = await compact();
+
+    expect(summary.sourcesProjected).toEqual([]);
+    expect(await Promise.all(DEFINITIONS.map(async (d) => (await table(d.Name ?? '')).VersionId))).toEqual(
+      versions,
+    );
+  });
+
+  it('adds them back at the next scheduled run after a deployment rewrote the tables', async () => {
+    await redeployTables();
+    const [a = '', b = ''] = added;
+    const day = new Date(T0).toISOString().slice(0, 10);
+
+    // An archive write in a warm container trusts its recent reading (no catalog read per write)…
+    const write = await compact({ sources: [a], from: day, to: day });
+    expect(write.sourcesProjected).toEqual([]);
+    // …and the schedule reads the catalog afresh.
+    const scheduled = await compact();
+    expect(scheduled.sourcesProjected).toEqual(added);
+    expect(await projected()).toEqual([[...added, DECLARED].sort(), [...added, DECLARED].sort()]);
+
+    // A cold container reads it on the first archive write, and adds that write's source only.
+    await redeployTables();
+    const cold = new GlueProjectedSources(moto.glue, DATABASE, [TABLES.ndjson, TABLES.parquet], clock);
+    const coldWrite = await compact({ sources: [b], from: day, to: day }, cold);
+    expect(coldWrite.sourcesProjected).toEqual([b]);
+    expect(await projected()).toEqual([[b, DECLARED].sort(), [b, DECLARED].sort()]);
+    await compact();
+  });
+
+  it('reports a catalog it cannot reach, and compacts anyway', async () => {
+    failures.length = 0;
+    const unreachable = new GlueClient({
+      endpoint: 'http://127.0.0.1:9',
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
+    const broken = new GlueProjectedSources(unreachable, DATABASE, [TABLES.ndjson], clock);
+
+    const summary = await compact({}, broken);
+    unreachable.destroy();
+
+    // Neither listing the tables' sources nor adding any worked; the registry's are compacted.
+    expect(summary.failures.map((f) => [f.sourceId, f.dt])).toEqual([
+      [CATALOG_LEASE, '(sources)'],
+      [CATALOG_LEASE, '(catalog)'],
+    ]);
+    expect(failures).toEqual([
+      { name: 'CompactionFailures', sourceId: CATALOG_LEASE },
+      { name: 'CompactionFailures', sourceId: CATALOG_LEASE },
+    ]);
+    expect(summary.sources).toBe(2);
+    expect(summary.current).toBeGreaterThanOrEqual(4);
+  });
+
+  it("does not lose a concurrent run's addition: a run finding the catalog lease held tries again later", async () => {
+    await redeployTables();
+    const [a = ''] = added;
+    const day = new Date(T0).toISOString().slice(0, 10);
+    const now = clock.now();
+    expect(await leases.acquire(CATALOG_LEASE, 'another-run', now, now + 60_000)).toBe(true);
+
+    // A container that has not read the catalog yet: it finds the source missing.
+    const container = new GlueProjectedSources(moto.glue, DATABASE, [TABLES.ndjson, TABLES.parquet], clock);
+    const blocked = await compact({ sources: [a], from: day, to: day }, container);
+    expect(blocked.sourcesProjected).toEqual([]);
+    expect(blocked.failures).toEqual([]);
+    expect(await projected()).toEqual([[DECLARED], [DECLARED]]);
+
+    await leases.release(CATALOG_LEASE, 'another-run');
+    // Its reading still lacks the source, so the next archive write does not trust it.
+    const next = await compact({ sources: [a], from: day, to: day }, container);
+    expect(next.sourcesProjected).toEqual([a]);
+    expect(await projected()).toEqual([[a, DECLARED].sort(), [a, DECLARED].sort()]);
+  });
+
+  it('reports a registry it cannot read, and still compacts the declared sources', async () => {
+    failures.length = 0;
+    const [a = ''] = added;
+    const unreadable = { sourceIds: () => Promise.reject(new Error('registry down')) };
+
+    const summary = await runCompaction(
+      { ...deps(), registry: unreadable },
+      { ...settings, SOURCE_IDS: [a] },
+      { remainingMs: () => 600_000 },
+    );
+
+    expect(summary.failures.map((f) => [f.sourceId, f.dt, f.error])).toEqual([
+      [CATALOG_LEASE, '(sources)', 'Error: registry down'],
+    ]);
+    expect(failures).toEqual([{ name: 'CompactionFailures', sourceId: CATALOG_LEASE }]);
+    expect(Object.keys(summary.boundaries)).toContain(a);
+  });
+
+  it('keeps compacting an archive write of a source removed from the registry since', async () => {
+    const [, b = ''] = added;
+    await registry.remove(b);
+    const day = new Date(T0 - 2 * 86_400_000).toISOString().slice(0, 10);
+
+    const write = await compact({ sources: [b], from: day, to: day, force: true });
+    const scheduled = await compact();
+
+    expect(write.sources).toBe(1);
+    expect(write.recompacted).toBe(1);
+    // Its history stays queryable: Athena keeps listing it, so the schedule still compacts it and
+    // the view still reads its closed days from Parquet.
+    expect((await projected())[0]).toContain(b);
+    expect(scheduled.failures).toEqual([]);
+    expect(scheduled.boundaries[b]).toBeDefined();
+    expect((await leases.boundaries([b])).get(b)).toBe(scheduled.boundaries[b]);
+  });
+
+  it('in per-source mode compacts only the declared sources and never touches the catalog', async () => {
+    const [a = ''] = added;
+    const before = await projected();
+
+    const summary = await runCompaction(
+      { ...deps(), projectedSources: undefined },
+      { ...settings, SOURCE_IDS: [a], REGISTRY_SOURCES: false },
+      { remainingMs: () => 600_000 },
+      { sources: added },
+    );
+
+    expect(summary.sources).toBe(1);
+    expect(summary.sourcesProjected).toEqual([]);
+    expect(await projected()).toEqual(before);
+  });
+});
