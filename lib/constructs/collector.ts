@@ -3,7 +3,7 @@
  * queue for failed invocations, the schedule, and IAM scoped to that source alone.
  */
 import * as path from 'node:path';
-import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -16,6 +16,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { CollectorEnvironment } from '#core/config/env.js';
 import { METRICS_NAMESPACE } from '#core/observability.js';
+import { SOURCE_TAG_KEY } from '#core/registry/source-config.js';
 import type { SourceSettings } from '../config.js';
 import { acknowledgeFunctionBaseline } from '../nag.js';
 import { COLLECTOR_SERVICE_NAME, cursorKey, FUNCTIONS_DIR, malformedPrefix, sourcePrefix } from '../names.js';
@@ -232,12 +233,19 @@ export class SourceCollector extends Construct {
 /**
  * A secret with no value at all (neither SecretString nor GenerateSecretString): the operator
  * puts the Mimecast credentials in after deployment, and later deployments never overwrite them.
+ *
+ * Retained, and tagged `mimecast-source=<id>` like the secrets of fleet mode, so that switching
+ * to fleet mode (which removes the per-source constructs) keeps the credentials: naming the
+ * secret as the source's `secretArn` then lets the fleet's runs read it (docs/mssp.md). Neither
+ * a deletion policy nor a tag replaces the secret on update.
  */
 function createEmptySecret(scope: Construct, sourceId: string, stackKey: StackKey): secretsmanager.Secret {
   const secret = new secretsmanager.Secret(scope, 'Secret', {
     description: `Mimecast API credentials of source "${sourceId}" (JSON; API 2.0: {"clientId","clientSecret"}; API 1.0: {"baseUrl","appId","appKey","accessKey","secretKey"})`,
     encryptionKey: stackKey.key,
+    removalPolicy: RemovalPolicy.RETAIN,
   });
+  Tags.of(secret).add(SOURCE_TAG_KEY, sourceId);
   // The L2 construct always generates a random value when none is given; a random string is
   // not valid credentials JSON, so it is removed and CloudFormation creates an empty secret.
   (secret.node.defaultChild as secretsmanager.CfnSecret).addPropertyDeletionOverride('GenerateSecretString');

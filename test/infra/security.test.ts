@@ -1,6 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { collectorEnvSchema, queryEnvSchema } from '#core/config/env.js';
+import { SOURCE_TAG_KEY } from '#core/registry/source-config.js';
 import { COLLECTOR_MEMORY_MB, COLLECTOR_TIMEOUT } from '#lib/constructs/collector.js';
 import { RUNTIME_ENVIRONMENT_KEYS } from '#lib/constructs/project-function.js';
 import {
@@ -398,8 +399,21 @@ describe('dead-letter queue, topic and secret', () => {
     expect(secret.Properties).not.toHaveProperty('SecretString');
   });
 
-  it('retains every stateful resource when the stack is deleted', () => {
-    for (const type of ['AWS::S3::Bucket', 'AWS::DynamoDB::Table', 'AWS::KMS::Key']) {
+  it("tags the source's secret with its source, as fleet mode's secrets are", () => {
+    const [, secret] = single(template, 'AWS::SecretsManager::Secret');
+
+    expect(secret.Properties.Tags).toEqual(
+      expect.arrayContaining([{ Key: SOURCE_TAG_KEY, Value: built.config.sources[0]?.id }]),
+    );
+  });
+
+  it('retains every stateful resource when the stack is deleted (the credentials too)', () => {
+    for (const type of [
+      'AWS::S3::Bucket',
+      'AWS::DynamoDB::Table',
+      'AWS::KMS::Key',
+      'AWS::SecretsManager::Secret',
+    ]) {
       for (const [id, r] of Object.entries(resourcesOf(template, type))) {
         expect({ id, policy: r.DeletionPolicy }).toEqual({ id, policy: 'Retain' });
       }
