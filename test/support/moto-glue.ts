@@ -22,8 +22,8 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** Starts moto's server; resolves once it accepts requests. */
-export async function startMotoGlue(): Promise<MotoGlue> {
+/** Starts moto's server; resolves once it accepts requests. Its catalogs are per region. */
+export async function startMotoGlue(region = 'eu-west-1'): Promise<MotoGlue> {
   const port = await freePort();
   const moto: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -40,7 +40,7 @@ export async function startMotoGlue(): Promise<MotoGlue> {
   const endpoint = `http://127.0.0.1:${port}`;
   const glue = new GlueClient({
     endpoint,
-    region: 'eu-west-1',
+    region,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
   return {

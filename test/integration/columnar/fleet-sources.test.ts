@@ -7,35 +7,23 @@
  * each table as it was; a deployment that rewrites the tables is repaired, a Glue or registry
  * failure is reported, and two runs adding sources at once lose neither's addition.
  */
-import {
-  CreateDatabaseCommand,
-  CreateTableCommand,
-  GetTableCommand,
-  GlueClient,
-  type Table,
-  type TableInput,
-  UpdateTableCommand,
-} from '@aws-sdk/client-glue';
+import { GlueClient, type Table, type TableInput, UpdateTableCommand } from '@aws-sdk/client-glue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RECORD_COLUMNS } from '#core/archive/record.js';
 import { type CompactionRequest, type CompactorDeps, runCompaction } from '#core/columnar/compactor.js';
 import { GlueProjectedSources } from '#core/columnar/glue-projected-sources.js';
-import { archiveTableNames } from '#core/columnar/glue-view.js';
 import { CATALOG_LEASE, DynamoCompactionLeases } from '#core/columnar/lease.js';
 import type { ProjectedSources } from '#core/columnar/projected-sources.js';
 import { S3ColumnarStorage } from '#core/columnar/s3-columnar-storage.js';
 import { DynamoCursorReader } from '#core/cursor/dynamo-cursor-reader.js';
 import { DynamoSourceRegistry } from '#core/registry/dynamo-registry.js';
 import { DynamoSourceRegistryReader } from '#core/registry/dynamo-registry-reader.js';
-import { JSON_SERDE, projectionParameters, SERDE_PARAMETERS } from '#lib/constructs/athena.js';
 import type { TestClock } from '#test/support/clock.js';
 import { type MotoGlue, startMotoGlue } from '#test/support/moto-glue.js';
 import type { StandinsWithClients } from '#test/support/standins.js';
 import { type CollectorUnderTest, PREFIX, startAws, startCollector, T0 } from '../collector/harness.js';
+import { createArchiveCatalog, DATABASE, glueTable, projectedSourcesOf, TABLES } from './glue-catalog.js';
 import { compactorTestSettings } from './harness.js';
 
-const DATABASE = 'mimecast_audit_lake';
-const TABLES = archiveTableNames('audit_events');
 /** The one source the stack was deployed with. */
 const DECLARED = 'declared';
 
@@ -52,46 +40,10 @@ const failures: Array<{ name: string; sourceId: string }> = [];
 
 const settings = compactorTestSettings({ REGISTRY_SOURCES: true });
 
-/** An archive table as the stack defines it (its parameters from the stack's own function). */
-function stackTable(name: string, root: string): TableInput {
-  return {
-    Name: name,
-    Description: `the ${name} table`,
-    TableType: 'EXTERNAL_TABLE',
-    Parameters: {
-      EXTERNAL: 'TRUE',
-      classification: 'json',
-      ...projectionParameters('archive-bucket', root, [DECLARED], '2025-01-01'),
-    },
-    PartitionKeys: [
-      { Name: 'source', Type: 'string', Comment: 'Configured source id' },
-      { Name: 'dt', Type: 'string', Comment: 'UTC day of event_time, YYYY-MM-DD' },
-    ],
-    StorageDescriptor: {
-      Columns: RECORD_COLUMNS.map((c) => ({ Name: c.name, Type: c.type })),
-      Location: `s3://archive-bucket/${root}/`,
-      InputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
-      OutputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-      Compressed: true,
-      SerdeInfo: { SerializationLibrary: JSON_SERDE, Parameters: { ...SERDE_PARAMETERS } },
-    },
-  };
-}
+let DEFINITIONS: TableInput[];
 
-const DEFINITIONS = [stackTable(TABLES.ndjson, PREFIX), stackTable(TABLES.parquet, `${PREFIX}-parquet`)];
-
-async function table(name: string): Promise<Table> {
-  const { Table: found } = await moto.glue.send(new GetTableCommand({ DatabaseName: DATABASE, Name: name }));
-  if (found === undefined) throw new Error(`no table ${name}`);
-  return found;
-}
-
-/** Each table's projected sources. */
-async function projected(): Promise<string[][]> {
-  return Promise.all(
-    DEFINITIONS.map(async (d) => (await table(d.Name ?? '')).Parameters?.['projection.source.values'] ?? ''),
-  ).then((values) => values.map((v) => v.split(',')));
-}
+const table = (name: string): Promise<Table> => glueTable(moto.glue, name);
+const projected = (): Promise<string[][]> => projectedSourcesOf(moto.glue);
 
 /** What a CloudFormation update of the tables does: the template's definitions again. */
 async function redeployTables(): Promise<void> {
@@ -133,9 +85,7 @@ beforeAll(async () => {
   for (const sourceId of added)
     await registry.add({ sourceId, secretId: `mimecast-audit-lake/${sourceId}` }, new Date(T0).toISOString());
   leases = new DynamoCompactionLeases(aws.dynamodb, aws.standins.table);
-  await moto.glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: DATABASE } }));
-  for (const input of DEFINITIONS)
-    await moto.glue.send(new CreateTableCommand({ DatabaseName: DATABASE, TableInput: input }));
+  DEFINITIONS = await createArchiveCatalog(moto.glue, PREFIX, [DECLARED]);
   catalog = new GlueProjectedSources(moto.glue, DATABASE, [TABLES.ndjson, TABLES.parquet], clock);
 }, 120_000);
 
