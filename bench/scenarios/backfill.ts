@@ -1,5 +1,5 @@
 /**
- * Benchmarks 2 and 3. The simulator answers every page after 100 ms (500 events per page);
+ * Benchmarks 2 and 3. The simulator answers every page 100 ms after its request (500 events per page);
  * the collector child backfills 15 days (≈250,000 events) and then 60 days (≈1,000,000) from
  * scratch. Wall time of the 60-day run is compared with the latency the simulator injected
  * (pages it answered × 100 ms); peak RSS of the child (maxRSS / VmHWM) is compared between the

@@ -113,7 +113,10 @@ export interface SimulatorOptions {
   maxClockSkewSeconds?: number;
   /** Token bucket per credential; `false` disables. Default { capacity: 50, refillPerSecond: 25 }. */
   rateLimit?: { capacity: number; refillPerSecond: number } | false;
-  /** Added latency for every get-audit-events page, ms. Default 0. */
+  /**
+   * Every get-audit-events page is answered this long after its request (ms), or when it is
+   * ready if generating it takes longer. Default 0.
+   */
   pageLatencyMs?: number;
   /** Page size cap. Default 500. */
   maxPageSize?: number;

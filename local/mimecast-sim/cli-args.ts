@@ -14,7 +14,7 @@ Options:
   --seed <n>              seed for events and credentials            default 1
   --events-per-day <n>    average generated events per day          default ${DEFAULT_EVENTS_PER_DAY}
   --token-ttl <seconds>   OAuth access token lifetime               default 1799
-  --page-latency-ms <ms>  added latency per get-audit-events page   default 0
+  --page-latency-ms <ms>  each get-audit-events page answered this long after its request   default 0
   --rate-limit <c/r|off>  token bucket: capacity/refill-per-second  default 50/25
   --clock-offset-ms <ms>  Mimecast's clock runs this far ahead (negative: behind)
                           of the machine's; write a negative value as
