@@ -238,6 +238,42 @@ describe('fleet mode: sources added at run time', () => {
     expect((await leases.boundaries([b])).get(b)).toBe(scheduled.boundaries[b]);
   });
 
+  it('loses no addition when many containers add sources at once', async () => {
+    const day = new Date(T0).toISOString().slice(0, 10);
+    const tenants = Array.from({ length: 8 }, (_, i) => `tenant-${i}`);
+    const before = (await projected())[0] ?? [];
+    /** One archive write per tenant, each in a container of its own, all at once. */
+    const round = (ids: readonly string[]) =>
+      Promise.all(
+        ids.map((id) =>
+          compact(
+            { sources: [id], from: day, to: day },
+            new GlueProjectedSources(moto.glue, DATABASE, [TABLES.ndjson, TABLES.parquet], clock),
+          ),
+        ),
+      );
+
+    const reported = new Set<string>();
+    let pending: readonly string[] = tenants;
+    for (let attempt = 0; attempt < tenants.length && pending.length > 0; attempt += 1) {
+      const summaries = await round(pending);
+      expect(summaries.flatMap((x) => x.failures)).toEqual([]);
+      for (const id of summaries.flatMap((x) => x.sourcesProjected)) reported.add(id);
+      // Every addition a run reported is still there: none was overwritten by another's.
+      const [ndjson = [], parquet = []] = await projected();
+      for (const id of reported) {
+        expect(ndjson).toContain(id);
+        expect(parquet).toContain(id);
+      }
+      pending = pending.filter((id) => !ndjson.includes(id));
+    }
+
+    expect(pending).toEqual([]);
+    expect(reported).toEqual(new Set(tenants));
+    // Nothing that was listed before went missing either.
+    expect((await projected())[0]).toEqual(expect.arrayContaining(before));
+  });
+
   it('in per-source mode compacts only the declared sources and never touches the catalog', async () => {
     const [a = ''] = added;
     const before = await projected();
