@@ -11,7 +11,7 @@
  * source-access role assumed with the session tag `mimecast-source=<id>` (the collector's ABAC
  * role), one Secrets Manager client per source: the role only reads secrets tagged with the
  * session's source, so no code path here can read another source's secret than the one the
- * request names. The registry (a Scan, registry-lister.ts) and the cursors (GET /v1/status reports
+ * request names. The registry (a Scan, DynamoSourceRegistryReader) and the cursors (GET /v1/status reports
  * every source) are read with the function's own credentials.
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
@@ -30,12 +30,12 @@ import type { FleetQueryConfig } from '#core/config/fleet-query-env.js';
 import { DynamoCursorReader } from '#core/cursor/dynamo-cursor-reader.js';
 import { createMimecastClient } from '#core/mimecast/index.js';
 import { type Clock, systemClock } from '#core/ports.js';
+import { DynamoSourceRegistryReader } from '#core/registry/dynamo-registry-reader.js';
 import { SOURCE_TAG_KEY } from '#core/registry/source-config.js';
 import { readSecretText } from '#core/secrets.js';
 import { createQueryApp, type QueryApp, type QueryAppDeps, type QueryTelemetry } from './lib/app.js';
 import { RegistrySourceCatalog } from './lib/source-catalog.js';
 import type { SecretReader } from './lib/sources.js';
-import { RegistryLister } from './registry-lister.js';
 
 /** Optional seams: a shared clock (tests, simulator) and a wrapper for AWS clients (X-Ray). */
 export interface QueryRuntimeOptions {
@@ -171,10 +171,11 @@ export function buildFleetQueryApp(config: FleetQueryConfig, options: FleetQuery
     }
     return client;
   };
-  // Not DynamoSourceRegistry: the function lists the registry and never writes it (see registry-lister.ts).
-  const registry = new RegistryLister(dynamodb, config.CURSOR_TABLE_NAME, (item) =>
-    logger.warn('unreadable source registry item left out', { key: item.key, reason: item.reason }),
-  );
+  // The read-only reader, not DynamoSourceRegistry: the function lists the registry and never writes it.
+  const registry = new DynamoSourceRegistryReader(dynamodb, config.CURSOR_TABLE_NAME, {
+    onProblem: (item) =>
+      logger.warn('unreadable source registry item left out', { key: item.key, reason: item.reason }),
+  });
   return createQueryApp({
     ...commonDeps(config, options, dynamodb, clock),
     config,

@@ -23,7 +23,7 @@
  * UpdateItem, remove = DeleteItem.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDispatchMarker } from './dynamo-dispatch-marker.js';
 import {
   type DynamoSourceRegistryOptions,
@@ -31,11 +31,11 @@ import {
   parseRegistryItem,
   UnreadableSourceConfigError,
 } from './dynamo-registry-reader.js';
+import { isConditionFailure, putNewSource } from './put-new-source.js';
 import {
   type SourceConfig,
   type SourceConfigChanges,
   type SourceConfigInput,
-  SourceExistsError,
   SourceNotFoundError,
   type SourceRegistry,
   sourceConfigKey,
@@ -60,11 +60,6 @@ const CHANGEABLE = [
   'rescanAfterSeconds',
 ] as const satisfies ReadonlyArray<keyof SourceConfigChanges>;
 
-/** True for DynamoDB's "condition not met" answer; matched by name so duplicate SDK copies still match. */
-function isConditionFailure(err: unknown): boolean {
-  return err instanceof Error && err.name === 'ConditionalCheckFailedException';
-}
-
 /** Reads and writes the registry items in the table CURSOR_TABLE_NAME. */
 export class DynamoSourceRegistry extends DynamoSourceRegistryReader implements SourceRegistry {
   private readonly marker: DynamoDispatchMarker;
@@ -80,22 +75,7 @@ export class DynamoSourceRegistry extends DynamoSourceRegistryReader implements 
    * SourceExistsError when its id is taken, and zod's error when `config` is invalid.
    */
   async add(config: SourceConfigInput, nowIso: string): Promise<SourceConfig> {
-    const { lastDispatchedAt: _ignored, ...parsed } = sourceConfigSchema.parse(config);
-    const stored: SourceConfig = { ...parsed, createdAt: nowIso, updatedAt: nowIso, version: 1 };
-    try {
-      await this.documents.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { pk: sourceConfigKey(stored.sourceId), ...stored },
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': 'pk' },
-        }),
-      );
-    } catch (err: unknown) {
-      if (isConditionFailure(err)) throw new SourceExistsError(stored.sourceId);
-      throw err;
-    }
-    return stored;
+    return putNewSource(this.documents, this.tableName, config, nowIso);
   }
 
   /**
