@@ -18,7 +18,7 @@ import type { CollectorEnvironment } from '#core/config/env.js';
 import { METRICS_NAMESPACE } from '#core/observability.js';
 import { SOURCE_TAG_KEY } from '#core/registry/source-config.js';
 import type { SourceSettings } from '../config.js';
-import { acknowledgeFunctionBaseline } from '../nag.js';
+import { acknowledgeFunctionBaseline, bucketFinding } from '../nag.js';
 import { COLLECTOR_SERVICE_NAME, cursorKey, FUNCTIONS_DIR, malformedPrefix, sourcePrefix } from '../names.js';
 import { grantForeignSecretKey, type StackKey } from './encryption.js';
 import { ProjectFunction } from './project-function.js';
@@ -211,16 +211,12 @@ export class SourceCollector extends Construct {
     );
     // Writing SSE-KMS objects needs data keys, reading them back Decrypt; DynamoDB's customer-managed
     // key use for item reads and writes; reading the secret needs Decrypt only.
-    stackKey.grantVia(role, ['kms:Decrypt', 'kms:GenerateDataKey'], ['s3']);
-    stackKey.grantVia(
-      role,
-      ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
-      ['dynamodb'],
-    );
+    stackKey.grantObjectReadWrite(role);
+    stackKey.grantItemReadWrite(role);
     stackKey.grantVia(role, ['kms:Decrypt'], ['secretsmanager']);
     if (source.secretKmsKeyArn) grantForeignSecretKey(role, source.secretKmsKeyArn);
 
-    const finding = `Resource::<${Stack.of(this).getLogicalId(archiveBucket.node.defaultChild as s3.CfnBucket)}.Arn>`;
+    const finding = bucketFinding(archiveBucket);
     for (const prefix of [sourcePrefix(dataPrefix, source.id), malformedPrefix(dataPrefix, source.id)]) {
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[${finding}/${prefix}/*]`,

@@ -20,7 +20,7 @@ import { compactorKey, VIEW_LEASE } from '#core/columnar/lease.js';
 import type { CompactorEnvironment } from '#core/config/env.js';
 import { METRICS_NAMESPACE } from '#core/observability.js';
 import type { AppConfig } from '../config.js';
-import { acknowledgeFunctionBaseline } from '../nag.js';
+import { acknowledgeFunctionBaseline, bucketFinding } from '../nag.js';
 import { COMPACTOR_SERVICE_NAME, cursorKey, FUNCTIONS_DIR } from '../names.js';
 import type { StackKey } from './encryption.js';
 import { ProjectFunction } from './project-function.js';
@@ -261,14 +261,10 @@ export class Compactor extends Construct {
         ],
       }),
     );
-    stackKey.grantVia(role, ['kms:Decrypt', 'kms:GenerateDataKey'], ['s3']);
-    stackKey.grantVia(
-      role,
-      ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
-      ['dynamodb'],
-    );
+    stackKey.grantObjectReadWrite(role);
+    stackKey.grantItemReadWrite(role);
 
-    const bucket = `Resource::<${Stack.of(this).getLogicalId(archiveBucket.node.defaultChild as s3.CfnBucket)}.Arn>`;
+    const bucket = bucketFinding(archiveBucket);
     for (const prefix of [dataPrefix, parquet]) {
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[${bucket}/${prefix}/*]`,

@@ -44,6 +44,19 @@ export class StackKey extends Construct {
       }),
     );
   }
+  /** S3 objects under the key: data keys to write them (SSE-KMS), Decrypt to read them back. */
+  grantObjectReadWrite(grantee: iam.IGrantable): void {
+    this.grantVia(grantee, ['kms:Decrypt', 'kms:GenerateDataKey'], ['s3']);
+  }
+
+  /** Item reads and writes of a DynamoDB table under the key (its customer-managed key use). */
+  grantItemReadWrite(grantee: iam.IGrantable): void {
+    this.grantVia(
+      grantee,
+      ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+      ['dynamodb'],
+    );
+  }
 }
 
 /** An existing secret under a customer-managed key of its own: Decrypt through Secrets Manager only. */

@@ -48,7 +48,7 @@ import { SOURCE_CONFIG_PREFIX, SOURCE_TAG_KEY } from '#core/registry/source-conf
 import { SEEDED_SECRET_PREFIX } from '../../functions/seed/payload.js';
 import type { AppConfig } from '../config.js';
 import { seedPayloadOf } from '../limits.js';
-import { acknowledgeFunctionBaseline } from '../nag.js';
+import { acknowledgeFunctionBaseline, bucketFinding } from '../nag.js';
 import {
   COLLECTOR_SERVICE_NAME,
   cursorKey,
@@ -329,14 +329,10 @@ export class Fleet extends Construct {
       ...new Set(config.sources.flatMap((s) => (s.secretKmsKeyArn === undefined ? [] : [s.secretKmsKeyArn]))),
     ];
     grantTaggedSecretRead(role, stackKey, foreignKeys);
-    stackKey.grantVia(role, ['kms:Decrypt', 'kms:GenerateDataKey'], ['s3']);
-    stackKey.grantVia(
-      role,
-      ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
-      ['dynamodb'],
-    );
+    stackKey.grantObjectReadWrite(role);
+    stackKey.grantItemReadWrite(role);
 
-    const bucket = `Resource::<${Stack.of(this).getLogicalId(archiveBucket.node.defaultChild as s3.CfnBucket)}.Arn>`;
+    const bucket = bucketFinding(archiveBucket);
     for (const prefix of prefixes) {
       // cdk-nag writes the policy variable `${x}` as `<x>` in its finding ids.
       const finding = prefix.replace(/\$\{([^}]+)\}/g, '<$1>');
@@ -398,11 +394,7 @@ export class Fleet extends Construct {
         conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [REGISTRY_KEYS] } },
       }),
     );
-    stackKey.grantVia(
-      role,
-      ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
-      ['dynamodb'],
-    );
+    stackKey.grantItemReadWrite(role);
     // The unqualified ARN only: the dispatcher invokes `$LATEST` by name (no version or alias).
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -425,11 +417,7 @@ export class Fleet extends Construct {
         conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [REGISTRY_KEYS] } },
       }),
     );
-    stackKey.grantVia(
-      role,
-      ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
-      ['dynamodb'],
-    );
+    stackKey.grantItemReadWrite(role);
     const seeded = secretArnPattern(this, `${SEEDED_SECRET_PREFIX}*`);
     const onlyTheSourceTag = {
       Null: { [`aws:RequestTag/${SOURCE_TAG_KEY}`]: 'false' },

@@ -308,7 +308,7 @@ export class QueryApi extends Construct {
         resources: [archive.resultsBucket.bucketArn],
       }),
     );
-    props.stackKey.grantVia(role, ['kms:Decrypt', 'kms:GenerateDataKey'], ['s3']);
+    props.stackKey.grantObjectReadWrite(role);
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'RecordWhoStartedWhichArchiveQuery',
