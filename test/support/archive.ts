@@ -8,6 +8,7 @@ import { dirname, resolve, sep } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { RECORD_COLUMNS } from '#core/archive/record.js';
+import { sqlString } from './duckdb.js';
 import { getObject, listKeys } from './standins.js';
 
 /** Glue column type → DuckDB type. `extra` is a Glue `string`: the OpenX JSON SerDe hands the nested object over as its JSON text, and so does DuckDB for a VARCHAR column. */
@@ -39,8 +40,6 @@ export interface ArchiveReadout {
   /** Row count per `<source>/<dt>` partition, e.g. `{ 'default/2026-11-25': 42 }`. */
   perDay: Record<string, number>;
 }
-
-const sqlString = (text: string): string => `'${text.replace(/'/g, "''")}'`;
 
 /** The `columns = {...}` argument built from RECORD_COLUMNS, the Glue table's column list. */
 export function duckDbColumns(): string {

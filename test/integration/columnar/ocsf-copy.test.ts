@@ -14,6 +14,7 @@ import { S3ColumnarStorage } from '#core/columnar/s3-columnar-storage.js';
 import type { ColumnarStorage, StreamingUpload } from '#core/columnar/storage.js';
 import { classify } from '#core/ocsf/classify.js';
 import { OCSF_VERSION } from '#core/ocsf/version.js';
+import { sqlString, withoutNulls } from '#test/support/duckdb.js';
 import { getObject, listKeys } from '#test/support/standins.js';
 import { loadFixtures, validateEvent } from '../../unit/ocsf/ocsf-validator.js';
 import {
@@ -84,7 +85,7 @@ async function ocsfEvents(prefix: string): Promise<Array<{ key: string; event: R
     for (const key of keys) {
       const path = `${fixture.aws.standins.s3Directory}/${fixture.aws.standins.bucket}/${key}._S3rver_object`;
       const reader = await connection.runAndReadAll(
-        `SELECT to_json(t)::VARCHAR AS j FROM read_parquet('${path.replaceAll("'", "''")}', hive_partitioning = false) t`,
+        `SELECT to_json(t)::VARCHAR AS j FROM read_parquet(${sqlString(path)}, hive_partitioning = false) t`,
       );
       for (const [j] of reader.getRows())
         out.push({ key, event: JSON.parse(String(j)) as Record<string, unknown> });
@@ -93,17 +94,6 @@ async function ocsfEvents(prefix: string): Promise<Array<{ key: string; event: R
     connection.closeSync();
   }
   return out;
-}
-
-/** Drops nulls (Parquet gives every absent optional field as null). */
-function withoutNulls(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutNulls);
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.entries(value)
-      .filter(([, v]) => v !== null)
-      .map(([k, v]) => [k, withoutNulls(v)]),
-  );
 }
 
 /** Storage whose uploads under `prefix` fail on complete. */

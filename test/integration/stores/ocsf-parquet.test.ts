@@ -5,11 +5,9 @@
  * the writer documents) and still validate against the pinned OCSF schema; several row groups
  * read back exactly as one; files in the Security Lake layout read as hive partitions.
  */
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AuditRecord } from '#core/archive/record.js';
 import {
   createOcsfParquetWriter,
@@ -24,6 +22,7 @@ import {
   ocsfObjectKey,
   toOcsf,
 } from '#core/ocsf/index.js';
+import { scratchDuckDb, sqlString, withoutNulls } from '#test/support/duckdb.js';
 import { loadFixtures, validateEvent } from '../../unit/ocsf/ocsf-validator.js';
 
 const fixtures = loadFixtures(OCSF_VERSION);
@@ -205,29 +204,10 @@ function eventAt(i: number): OcsfEvent {
 const eventsOf = (classUid: OcsfClassUid, count: number): OcsfEvent[] =>
   Array.from({ length: count }, (_, i) => eventAt(i)).filter((event) => event.class_uid === classUid);
 
-let dir: string;
-let db: DuckDBInstance;
+const scratch = scratchDuckDb('ocsf-parquet');
+const query = scratch.query;
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ocsf-parquet-'));
-  db = await DuckDBInstance.create(':memory:');
-});
-
-afterAll(async () => {
-  db?.closeSync();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
-
-async function query(sql: string): Promise<Record<string, unknown>[]> {
-  const connection = await db.connect();
-  try {
-    return (await connection.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
-  } finally {
-    connection.closeSync();
-  }
-}
-
-const quoted = (path: string): string => `'${path.replaceAll("'", "''")}'`;
+const quoted = sqlString;
 
 /** Writes events through one writer into `path`; returns close()'s result. */
 async function writeEvents(
@@ -249,17 +229,6 @@ async function writeEvents(
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, Buffer.concat(chunks));
   return summary;
-}
-
-/** Drops nulls (Parquet gives every absent optional field as null). */
-function withoutNulls(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutNulls);
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.entries(value)
-      .filter(([, v]) => v !== null)
-      .map(([k, v]) => [k, withoutNulls(v)]),
-  );
 }
 
 /** The rows of a file as JSON events, in file order, nulls dropped. */
@@ -289,7 +258,7 @@ describe('createOcsfParquetWriter', () => {
 
     for (const { classUid, events: written } of events) {
       // Act
-      const path = join(dir, 'classes', `${classUid}.parquet`);
+      const path = join(scratch.dir, 'classes', `${classUid}.parquet`);
       const summary = await writeEvents(path, classUid, [written]);
       const read = await readEvents(path);
 
@@ -318,7 +287,7 @@ describe('createOcsfParquetWriter', () => {
 
   it('writes the OCSF types: INT32 ids, INT64 type_uid and time, STRUCT objects, a LIST of profiles, MAP unmapped', async () => {
     // Arrange
-    const path = join(dir, 'types', 'entity.parquet');
+    const path = join(scratch.dir, 'types', 'entity.parquet');
     await writeEvents(path, 3004, [eventsOf(3004, TEMPLATES.length)]);
 
     // Act
@@ -366,7 +335,7 @@ describe('createOcsfParquetWriter', () => {
   it('gives each class exactly its own columns', async () => {
     for (const classUid of CLASSES) {
       // Arrange
-      const path = join(dir, 'columns', `${classUid}.parquet`);
+      const path = join(scratch.dir, 'columns', `${classUid}.parquet`);
       await writeEvents(path, classUid, [eventsOf(classUid, TEMPLATES.length)]);
 
       // Act
@@ -388,7 +357,7 @@ describe('createOcsfParquetWriter', () => {
 
   it('flattens unmapped into dotted string keys that SQL can address', async () => {
     // Arrange
-    const path = join(dir, 'unmapped', 'entity.parquet');
+    const path = join(scratch.dir, 'unmapped', 'entity.parquet');
     const events = eventsOf(3004, TEMPLATES.length).filter((event) => event.unmapped.extra !== undefined);
     await writeEvents(path, 3004, [events]);
 
@@ -426,8 +395,8 @@ describe('createOcsfParquetWriter', () => {
     // Arrange
     const written = eventsOf(3002, 6_000);
     const batches = [written.slice(0, 333), written.slice(333, 1_500), written.slice(1_500)];
-    const streamed = join(dir, 'groups', 'streamed.parquet');
-    const single = join(dir, 'groups', 'single.parquet');
+    const streamed = join(scratch.dir, 'groups', 'streamed.parquet');
+    const single = join(scratch.dir, 'groups', 'single.parquet');
 
     // Act
     const streamedSummary = await writeEvents(streamed, 3002, batches, 300);
@@ -488,7 +457,7 @@ describe('createOcsfParquetWriter', () => {
 
   it('writes a valid empty file with the class columns, and refuses writes after close', async () => {
     // Arrange
-    const path = join(dir, 'empty', 'api.parquet');
+    const path = join(scratch.dir, 'empty', 'api.parquet');
 
     // Act
     const summary = await writeEvents(path, 6003, []);
@@ -507,7 +476,7 @@ describe('createOcsfParquetWriter', () => {
 
   it('files in the Security Lake layout read as region / accountId / eventDay partitions, one file per source', async () => {
     // Arrange
-    const prefix = join(dir, 'lake');
+    const prefix = join(scratch.dir, 'lake');
     const days = ['2026-03-01', '2026-03-02'];
     for (const dt of days) {
       for (const sourceId of ['main', 'eu-tenant']) {

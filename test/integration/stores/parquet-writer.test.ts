@@ -5,42 +5,21 @@
  * that stays bounded by one row group (measured in a child process with the GC exposed).
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AuditRecord } from '#core/archive/record.js';
 import {
   createParquetRecordWriter,
   DEFAULT_ROW_GROUP_SIZE,
   PARQUET_COLUMNS,
 } from '#core/columnar/parquet-writer.js';
+import { scratchDuckDb } from '#test/support/duckdb.js';
 
 const ROOT = new URL('../../..', import.meta.url).pathname;
 
-let dir: string;
-let db: DuckDBInstance;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'parquet-writer-'));
-  db = await DuckDBInstance.create(':memory:');
-});
-
-afterAll(async () => {
-  db?.closeSync();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
-
-/** Rows of `sql` as plain JSON values. */
-async function query(sql: string): Promise<Record<string, unknown>[]> {
-  const connection = await db.connect();
-  try {
-    return (await connection.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
-  } finally {
-    connection.closeSync();
-  }
-}
+const scratch = scratchDuckDb('parquet-writer');
+const query = scratch.query;
 
 const LONG_INFO = `Bulk export, IP: 198.51.100.9, Items: ${'x'.repeat(200_000)}`;
 
@@ -100,7 +79,7 @@ async function writeFileOf(name: string, batches: AuditRecord[][], rowGroupSize?
   );
   for (const batch of batches) await writer.write(batch);
   const summary = await writer.close();
-  const path = join(dir, name);
+  const path = join(scratch.dir, name);
   await writeFile(path, Buffer.concat(chunks));
   return { path, summary, chunks };
 }
@@ -297,7 +276,7 @@ describe('createParquetRecordWriter', () => {
 
     // Act
     const summary = await empty.close();
-    const path = join(dir, 'empty.parquet');
+    const path = join(scratch.dir, 'empty.parquet');
     await writeFile(path, Buffer.concat(chunks));
     const described = await query(`DESCRIBE SELECT * FROM read_parquet('${path}')`);
     const counted = await query(`SELECT count(*) AS n FROM read_parquet('${path}')`);
