@@ -14,6 +14,7 @@
 import { gzipSync } from 'node:zlib';
 import { ParquetWriter, type SchemaElement } from 'hyparquet-writer';
 import { type AuditRecord, RECORD_COLUMNS } from '../archive/record.js';
+import { stringElement, stringMapElements } from './parquet-elements.js';
 import { SinkWriter, serialFileWriter } from './sink-writer.js';
 
 /** One column of the Parquet file, named and typed as the Glue table declares it. */
@@ -67,15 +68,6 @@ const STATISTICS_TRUNCATE_LENGTH = 64;
  */
 const CREATED_BY = 'mimecast-audit-lake version 1 (build hyparquet-writer)';
 
-/** A STRING column: BYTE_ARRAY with both the UTF8 converted type and the STRING logical type (older and newer readers). */
-const stringElement = (name: string, required: boolean): SchemaElement => ({
-  name,
-  type: 'BYTE_ARRAY',
-  converted_type: 'UTF8',
-  logical_type: { type: 'STRING' },
-  repetition_type: required ? 'REQUIRED' : 'OPTIONAL',
-});
-
 /**
  * The Parquet schema: a flat list in depth-first order. `details` is the standard three-level MAP
  * (`details` MAP → repeated `key_value` → required `key`, optional `value`); the key must be
@@ -85,18 +77,7 @@ function parquetSchema(): SchemaElement[] {
   const schema: SchemaElement[] = [{ name: 'schema', num_children: PARQUET_COLUMNS.length }];
   for (const column of PARQUET_COLUMNS) {
     if (column.type === 'map<string,string>') {
-      schema.push(
-        {
-          name: column.name,
-          repetition_type: column.required ? 'REQUIRED' : 'OPTIONAL',
-          converted_type: 'MAP',
-          logical_type: { type: 'MAP' },
-          num_children: 1,
-        },
-        { name: 'key_value', repetition_type: 'REPEATED', num_children: 2 },
-        stringElement('key', true),
-        stringElement('value', false),
-      );
+      schema.push(...stringMapElements(column.name, column.required));
     } else {
       schema.push(stringElement(column.name, column.required));
     }

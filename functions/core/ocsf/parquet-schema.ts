@@ -26,6 +26,7 @@
  * class's schema does not have, so nothing is dropped silently when map.ts grows.
  */
 import type { SchemaElement } from 'hyparquet-writer';
+import { repetition, stringElement, stringMapElements } from '#core/columnar/parquet-elements.js';
 import type { OcsfClassUid } from './classify.js';
 
 /** A column (or a field of a group) of the OCSF Parquet schema. */
@@ -133,18 +134,6 @@ export function ocsfFields(classUid: OcsfClassUid): readonly OcsfField[] {
   ];
 }
 
-const repetition = (required: boolean): SchemaElement['repetition_type'] =>
-  required ? 'REQUIRED' : 'OPTIONAL';
-
-/** A STRING leaf: BYTE_ARRAY with the UTF8 converted type and the STRING logical type (older and newer readers). */
-const stringElement = (name: string, required: boolean): SchemaElement => ({
-  name,
-  type: 'BYTE_ARRAY',
-  converted_type: 'UTF8',
-  logical_type: { type: 'STRING' },
-  repetition_type: repetition(required),
-});
-
 function pushElements(out: SchemaElement[], field: OcsfField): void {
   switch (field.type) {
     case 'string':
@@ -183,18 +172,7 @@ function pushElements(out: SchemaElement[], field: OcsfField): void {
       return;
     case 'map<string,string>':
       // The standard three-level MAP; the key must be REQUIRED or readers such as pyarrow refuse it.
-      out.push(
-        {
-          name: field.name,
-          repetition_type: repetition(field.required),
-          converted_type: 'MAP',
-          logical_type: { type: 'MAP' },
-          num_children: 1,
-        },
-        { name: 'key_value', repetition_type: 'REPEATED', num_children: 2 },
-        stringElement('key', true),
-        stringElement('value', false),
-      );
+      out.push(...stringMapElements(field.name, field.required));
       return;
   }
 }
