@@ -15,6 +15,7 @@
  * Changing a source's schedule moves its slots: the first slot under the new schedule may come
  * early or late by up to one period, never twice in one slot (lastDispatchedAt decides).
  */
+import { hash32 } from '#core/hash.js';
 import type { SourceConfig } from '#core/registry/source-config.js';
 
 const MINUTE_MS = 60_000;
@@ -25,17 +26,7 @@ const MINUTE_MS = 60_000;
  * land on unrelated offsets. Stable across releases: changing it would reshuffle every slot.
  */
 export function sourceHash(sourceId: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < sourceId.length; i += 1) {
-    hash ^= sourceId.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  hash ^= hash >>> 16;
-  hash = Math.imul(hash, 0x85ebca6b);
-  hash ^= hash >>> 13;
-  hash = Math.imul(hash, 0xc2b2ae35);
-  hash ^= hash >>> 16;
-  return hash >>> 0;
+  return hash32(sourceId);
 }
 
 /** The period in ms of a schedule (whole minutes, 1–60 as the registry allows). */

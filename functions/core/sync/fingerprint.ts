@@ -7,6 +7,10 @@
  * A sum (not XOR) so that adding an id twice would show; callers add each distinct id once.
  */
 
+import { hash32 } from '#core/hash.js';
+
+// Two independent 32-bit hashes per id (two offset bases) make the 64-bit sum.
+
 /** Fingerprint of an empty set. */
 export const EMPTY_FINGERPRINT = { count: 0, hash: '0000000000000000' } as const;
 
@@ -17,22 +21,6 @@ export interface Fingerprint {
   hash: string;
 }
 
-// FNV-1a over UTF-16 code units, two different offset bases (two independent 32-bit hashes).
-function fnv1a(text: string, basis: number): number {
-  let h = basis;
-  for (let i = 0; i < text.length; i += 1) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  // A final avalanche (murmur3's fmix32) so ids that differ in one character differ everywhere.
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
 /** Accumulates the fingerprint of a set of distinct ids. */
 export class FingerprintBuilder {
   private high = 0;
@@ -41,8 +29,8 @@ export class FingerprintBuilder {
 
   /** Adds one id (the caller guarantees it was not added before). */
   add(id: string): void {
-    this.high = (this.high + fnv1a(id, 0x811c9dc5)) >>> 0;
-    this.low = (this.low + fnv1a(id, 0x050c5d1f)) >>> 0;
+    this.high = (this.high + hash32(id)) >>> 0;
+    this.low = (this.low + hash32(id, 0x050c5d1f)) >>> 0;
     this.count += 1;
   }
 

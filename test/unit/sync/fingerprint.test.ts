@@ -18,6 +18,18 @@ describe('id fingerprints', () => {
     expect(sameFingerprint(fingerprintOf([]), EMPTY_FINGERPRINT)).toBe(true);
   });
 
+  it('never changes its values: cursors store them, and a rescan compares against them', () => {
+    expect([
+      fingerprintOf(['id-1']),
+      fingerprintOf(['id-1', 'id-2', 'id-3']),
+      fingerprintOf(['eNo1jr0OgjAYRf']),
+    ]).toEqual([
+      { count: 1, hash: '1215e6c346d48469' },
+      { count: 3, hash: '8b4b6722d02c2239' },
+      { count: 1, hash: 'fd7523a4c4af06af' },
+    ]);
+  });
+
   it('gives 100 000 similar ids distinct hashes', () => {
     const hashes = new Set(Array.from({ length: 100_000 }, (_, i) => fingerprintOf([`mc-${i}`]).hash));
     expect(hashes.size).toBe(100_000);
