@@ -181,16 +181,16 @@ export async function runCompaction(
   const owner = randomUUID();
   let everySource: readonly string[] | undefined;
   const allSources = async (): Promise<readonly string[]> => {
-    everySource ??= await sourcesOf(deps, settings, summary);
+    everySource ??= await sourcesOf(deps, settings, summary, { fresh: request.sources === undefined });
     return everySource;
   };
   const sources =
     request.sources?.filter((id) =>
       settings.REGISTRY_SOURCES ? SOURCE_ID_PATTERN.test(id) : settings.SOURCE_IDS.includes(id),
     ) ?? (await allSources());
-  // First, so a new source's NDJSON is queryable before its days close. A full run reads the
-  // catalog afresh: a deployment may have rewritten the tables since.
-  await project(deps, sources, { fresh: request.sources === undefined }, owner, summary);
+  // First, so a new source's NDJSON is queryable before its days close (a full run has just
+  // read the catalog afresh, listing the sources).
+  await project(deps, sources, owner, summary);
   const outOfTime = () => budget.remainingMs() < settings.SAFETY_MARGIN_MS;
   let boundariesMoved = false;
 
@@ -335,12 +335,14 @@ async function sourcesOf(
   deps: CompactorDeps,
   settings: CompactorSettings,
   summary: CompactionSummary,
+  { fresh }: { fresh: boolean },
 ): Promise<readonly string[]> {
   if (!settings.REGISTRY_SOURCES) return settings.SOURCE_IDS;
   const { registry, projectedSources } = deps;
   const lists: Array<[string, (() => Promise<string[]>) | undefined]> = [
     ['registry', registry && (() => registry.sourceIds())],
-    ['partition projection', projectedSources && (() => projectedSources.listed())],
+    // Read afresh on a full run: a deployment may have rewritten the tables since.
+    ['partition projection', projectedSources && (() => projectedSources.listed({ fresh }))],
   ];
   const found = new Set(settings.SOURCE_IDS);
   for (const [name, list] of lists) {
@@ -365,14 +367,13 @@ async function sourcesOf(
 async function project(
   deps: CompactorDeps,
   sources: readonly string[],
-  options: { fresh: boolean },
   owner: string,
   summary: CompactionSummary,
 ): Promise<void> {
   const catalog = deps.projectedSources;
   if (catalog === undefined || sources.length === 0) return;
   try {
-    const missing = await catalog.unlisted(sources, options);
+    const missing = await catalog.unlisted(sources);
     if (missing.length === 0) return;
     const now = deps.clock.now();
     if (!(await deps.leases.acquire(CATALOG_LEASE, owner, now, now + 60_000))) {

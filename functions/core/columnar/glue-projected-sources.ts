@@ -24,7 +24,7 @@ import {
   withSources,
 } from './projected-sources.js';
 
-/** How long a reading answers `unlisted` without `fresh` (an archive write per source every few minutes). */
+/** How long a reading is trusted (an archive write per source every few minutes; full runs read afresh). */
 export const PROJECTED_SOURCES_TTL_MS = 10 * 60_000;
 
 /** The definition of `table` as UpdateTable takes it (GetTable's answer has read-only fields too). */
@@ -57,19 +57,21 @@ export class GlueProjectedSources implements ProjectedSources {
     private readonly ttlMs = PROJECTED_SOURCES_TTL_MS,
   ) {}
 
-  async unlisted(ids: readonly string[], options: { fresh: boolean }): Promise<string[]> {
+  async unlisted(ids: readonly string[]): Promise<string[]> {
     const kept = this.reading;
     const recent = kept !== undefined && this.clock.now() - kept.atMs < this.ttlMs;
     const listedIn = (listed: Set<string> | 'all') => (id: string) => listed === 'all' || listed.has(id);
-    if (!options.fresh && recent && ids.every(listedIn(kept.ids))) return [];
+    if (recent && ids.every(listedIn(kept.ids))) return [];
     const listed = await this.read();
     return ids.filter((id) => !listedIn(listed)(id));
   }
 
-  async listed(): Promise<string[]> {
+  async listed(options: { fresh: boolean }): Promise<string[]> {
     const kept = this.reading;
     const ids =
-      kept !== undefined && this.clock.now() - kept.atMs < this.ttlMs ? kept.ids : await this.read();
+      !options.fresh && kept !== undefined && this.clock.now() - kept.atMs < this.ttlMs
+        ? kept.ids
+        : await this.read();
     // No table restricts the sources: the tables name none.
     return ids === 'all' ? [] : [...ids].sort();
   }

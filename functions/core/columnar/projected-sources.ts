@@ -20,15 +20,16 @@ export const SOURCE_TYPE_PARAMETER = 'projection.source.type';
 /** The port: Glue in Lambda. */
 export interface ProjectedSources {
   /**
-   * The ids in `ids` the tables do not list. `fresh`: read the tables now; otherwise a recent
-   * reading may answer (so that every archive write does not cost a catalog read).
+   * The ids in `ids` the tables do not list. A recent reading may answer (so that every archive
+   * write does not cost a catalog read) when it lists them all.
    */
-  unlisted(ids: readonly string[], options: { fresh: boolean }): Promise<string[]>;
+  unlisted(ids: readonly string[]): Promise<string[]>;
   /**
-   * Every id all the tables list (a recent reading may answer). In fleet mode this outlives the
-   * registry: a removed source stays listed, so its days are still compacted and read from Parquet.
+   * Every id all the tables list. `fresh`: read the tables now; otherwise a recent reading may
+   * answer. In fleet mode this outlives the registry: a removed source stays listed, so its days
+   * are still compacted and read from Parquet.
    */
-  listed(): Promise<string[]>;
+  listed(options: { fresh: boolean }): Promise<string[]>;
   /** Adds `ids` to every table's enum (a read and, when something is missing, an update). */
   add(ids: readonly string[]): Promise<void>;
 }
